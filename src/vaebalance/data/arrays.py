@@ -1,0 +1,149 @@
+"""Datasets from a ``.npy`` or ``.npz`` file, loaded without ever unpickling objects."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from vaebalance.data.dataset import Dataset, as_labels, as_tensor
+from vaebalance.data.files import require_exists
+from vaebalance.data.split import random_split
+from vaebalance.errors import UserError
+
+# Names an .npz may give its examples and its labels, in order of preference.
+EXAMPLE_KEYS = ("x", "data", "images", "arr_0")
+LABEL_KEYS = ("y", "labels")
+CHANNELS = (1, 3)
+ACCEPTED_SHAPES = (
+    "[N, D] tabular, [N, H, W] grayscale, [N, H, W, C] or [N, C, H, W] images with C in 1, 3"
+)
+
+
+def read_arrays(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read the examples (and labels, if any) from a ``.npy`` or ``.npz`` file.
+
+    Raises:
+        UserError: If the file is unreadable, holds object arrays, or its arrays are ambiguous.
+    """
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.ndarray):
+            return loaded, None
+        with loaded:
+            return _pick_arrays(loaded, path)
+    except UserError:
+        raise
+    except ValueError as err:
+        if "allow_pickle" in str(err):
+            raise UserError(
+                f"{path} holds Python objects (an object array), which are not loaded for "
+                "safety; save plain numeric arrays instead"
+            ) from None
+        raise UserError(f"{path} is not a valid .npy/.npz file: {err}") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise UserError(f"{path} is not a valid .npy/.npz file: {err}") from None
+
+
+def _pick_arrays(npz: np.lib.npyio.NpzFile, path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """Choose the examples and labels arrays of an ``.npz`` by their names."""
+    names = list(npz.files)
+    x_key = next((k for k in EXAMPLE_KEYS if k in names), None)
+    y_key = next((k for k in LABEL_KEYS if k in names), None)
+    if x_key is None:
+        others = [k for k in names if k != y_key]
+        if len(others) != 1:
+            raise UserError(
+                f"{path} holds arrays {', '.join(names) or '(none)'}; name the examples "
+                f"one of {', '.join(EXAMPLE_KEYS)} (and the labels y), or store only one array"
+            )
+        x_key = others[0]
+    return npz[x_key], (None if y_key is None else npz[y_key])
+
+
+def check_values(array: np.ndarray, path: Path) -> np.ndarray:
+    """Return ``array`` as uint8 (kept) or float32 in [0, 1], or raise :class:`UserError`."""
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype == np.bool_:
+        return array.astype(np.float32)
+    if array.dtype.kind not in "fiu":
+        raise UserError(f"{path} holds {array.dtype} values; expected uint8, bool, int or float")
+    if array.dtype.kind == "f":
+        bad = ~np.isfinite(array)
+        if bad.any():
+            n_nan = int(np.isnan(array).sum())
+            first = tuple(int(i) for i in np.unravel_index(np.argmax(bad), array.shape))
+            raise UserError(
+                f"{path} has {n_nan} NaN and {int(bad.sum()) - n_nan} infinite values, "
+                f"the first at index {first}"
+            )
+    low, high = array.min(), array.max()
+    if low < 0 or high > 1:
+        raise UserError(
+            f"{path} has values in [{low:g}, {high:g}], outside [0, 1]; scale images to [0, 1] "
+            "(divide 8-bit pixels by 255) or store them as uint8"
+        )
+    return array.astype(np.float32)
+
+
+def to_layout(array: np.ndarray, path: Path) -> np.ndarray:
+    """Return ``array`` as ``[N, D]`` or ``[N, C, H, W]``, or raise :class:`UserError`."""
+    if array.ndim < 2 or array.ndim > 4 or 0 in array.shape:
+        raise UserError(f"{path} holds an array of shape {array.shape}; accepted: {ACCEPTED_SHAPES}")
+    if array.ndim == 2:
+        return array
+    if array.ndim == 3:
+        return array[:, None]
+    # Channels-last is how images are usually saved, so it wins when both readings fit.
+    if array.shape[3] in CHANNELS:
+        return array.transpose(0, 3, 1, 2)
+    if array.shape[1] in CHANNELS:
+        return array
+    raise UserError(
+        f"{path} holds an array of shape {array.shape}, with neither 1 nor 3 channels in "
+        f"axis 1 or 3; accepted: {ACCEPTED_SHAPES}"
+    )
+
+
+def check_labels(labels: np.ndarray | None, n: int, path: Path) -> np.ndarray | None:
+    """Return integer labels of length ``n``, or raise :class:`UserError`."""
+    if labels is None:
+        return None
+    if labels.shape != (n,) or labels.dtype.kind not in "iu":
+        raise UserError(
+            f"{path} has labels of {labels.dtype} and shape {labels.shape}, "
+            f"expected integers of shape ({n},)"
+        )
+    return labels
+
+
+def load_array_dataset(
+    path: str | Path, name: str, test_fraction: float = 0.1, seed: int = 0
+) -> Dataset:
+    """Load a ``.npy``/``.npz`` file and split it randomly.
+
+    Accepted ranks are ``[N, D]``, ``[N, H, W]``, ``[N, H, W, C]`` and ``[N, C, H, W]``
+    (C in 1, 3). ``uint8`` is stored as is; bool, int and float values must lie in [0, 1]
+    and are stored as float32. An ``.npz`` uses the array named ``x``, ``data``, ``images``
+    or ``arr_0`` (or its only array) and labels named ``y`` or ``labels``.
+
+    Args:
+        path: The file.
+        name: The dataset's name (the path given).
+        test_fraction: Share of examples in the test split.
+        seed: Seed of the random split.
+    """
+    path = require_exists(Path(path).expanduser())
+    array, labels = read_arrays(path)
+    examples = to_layout(check_values(array, path), path)
+    labels = check_labels(labels, len(examples), path)
+    return random_split(
+        name=name,
+        examples=as_tensor(np.ascontiguousarray(examples)),
+        labels=as_labels(labels),
+        test_fraction=test_fraction,
+        seed=seed,
+        source={"kind": "array", "name": name, "path": str(path.resolve())},
+    )

@@ -1,0 +1,26 @@
+"""The one exception type for mistakes a user can fix.
+
+Every function that checks user input raises :class:`UserError` with one sentence that names
+the problem and, where it helps, the valid choices. It subclasses ``ValueError`` so plain
+Python callers can catch it the usual way; the CLI turns it into one line on stderr and exit
+code 2, with no traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class UserError(ValueError):
+    """A problem with the user's input, stated in one line."""
+
+
+def unknown_choice(kind: str, name: object, valid: Iterable[str]) -> UserError:
+    """The error for a name that is not one of the registered choices, listing them."""
+    return UserError(f"unknown {kind} {name!r}; valid: {', '.join(sorted(valid))}")
+
+
+def check(condition: bool, message: str) -> None:
+    """Raise :class:`UserError` with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise UserError(message)

@@ -1,0 +1,8 @@
+"""The objective with stated units: likelihoods, KL, the ELBO loss, units and ``explain``."""
+
+from .elbo import ELBOLoss as ELBOLoss
+from .elbo import LossOutput as LossOutput
+from .explain import Explanation as Explanation
+from .explain import explain as explain
+from .kl import kl_divergence as kl_divergence
+from .kl import kl_normal_std as kl_normal_std

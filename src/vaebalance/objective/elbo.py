@@ -1,0 +1,94 @@
+"""``ELBOLoss``: the objective with stated units, as a module that works with any model.
+
+Per example, in nats: distortion D = −log p(x|z) summed over the K input elements, rate
+R = KL(q(z|x) ‖ N(0, I)) summed over the J latent dims; every reported number is a batch mean
+of those, so nothing depends on the batch size. The ELBO is −(D + R). The balancer decides how
+D and R are weighted in ``loss`` (see :mod:`vaebalance.balancers.base`); with none, β = 1 and
+``loss`` is the negative ELBO.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from ..balancers.base import Balancer, Context, Stats, Weights, rate_term
+from ..balancers.registry import get as get_balancer
+from . import likelihoods
+from .kl import kl_normal_std
+
+
+@dataclass(frozen=True)
+class LossOutput:
+    """One batch's objective. All values are batch means in nats per example."""
+
+    loss: Tensor  # scalar to backpropagate
+    elbo: Tensor  # −(distortion + rate)
+    rate: Tensor  # KL summed over J
+    distortion: Tensor  # NLL summed over K
+    kl_per_dim: Tensor  # [J]
+    beta: Tensor  # the weight the balancer applied to the rate term
+    mse_per_element: Tensor  # of the decoder mean, detached
+    weights: Weights
+
+
+class ELBOLoss(nn.Module):
+    """The (β-)ELBO for any encoder/decoder pair: ``out = loss_fn(x, decoder_output, mu, logvar)``.
+
+    Args:
+        likelihood: a name from :func:`vaebalance.likelihoods.names` or a ``Likelihood``.
+        balancer: ``None`` (β = 1), a name, or a :class:`~vaebalance.balancers.Balancer`.
+        validate: check shapes, finiteness and ranges each call (one host sync per call);
+            trainers that validated their data once turn it off.
+        **likelihood_params: e.g. ``sigma=0.1`` for ``"gaussian"``.
+
+    The module owns the likelihood's learnable scale (``gaussian-learned``) and the balancer's
+    state, so ``loss_fn.parameters()`` must go to the optimizer and ``loss_fn.state_dict()`` into
+    checkpoints. In training mode each call is one step: the balancer updates its state.
+
+    Example:
+        >>> loss_fn = ELBOLoss("bernoulli")
+        >>> x = torch.rand(8, 1, 28, 28).round()
+        >>> out = loss_fn(x, torch.zeros(8, 1, 28, 28), torch.zeros(8, 4), torch.zeros(8, 4))
+        >>> round(float(out.distortion), 3)  # 784 · ln 2
+        543.427
+    """
+
+    def __init__(
+        self,
+        likelihood: str | likelihoods.Likelihood = "bernoulli",
+        balancer: str | Balancer | None = None,
+        validate: bool = True,
+        **likelihood_params,
+    ):
+        super().__init__()
+        self.likelihood = likelihoods.get(likelihood, **likelihood_params)
+        self.balancer = get_balancer(balancer if balancer is not None else "constant")
+        self.validate = validate
+        self.register_buffer("step", torch.zeros((), dtype=torch.long))
+        self._bound = False
+
+    def bind(self, input_dim: int, latent_dim: int) -> None:
+        """Tell the balancer K and J (done on the first call if not done before)."""
+        self.balancer.bind(Context(input_dim, latent_dim, self.likelihood))
+        self._bound = True
+
+    def forward(self, x: Tensor, decoder_output: Tensor, mu: Tensor, logvar: Tensor) -> LossOutput:
+        distortion = self.likelihood.nll(x, decoder_output, validate=self.validate).mean()
+        kl_per_dim = kl_normal_std(mu, logvar).mean(0)
+        rate = kl_per_dim.sum()
+        with torch.no_grad():
+            mse = (self.likelihood.mean(decoder_output) - x).pow(2).mean()
+        if not self._bound:
+            self.bind(x[0].numel(), mu.shape[1])
+        stats = Stats(rate.detach(), distortion.detach(), kl_per_dim.detach(), mse, self.step)
+        weights = self.balancer(stats, Weights(), self.training)
+        loss = distortion + rate_term(kl_per_dim, weights)
+        if self.training:
+            self.step += 1
+        beta = torch.as_tensor(weights.beta, device=rate.device)
+        return LossOutput(
+            loss, -(distortion + rate), rate, distortion, kl_per_dim, beta, mse, weights
+        )

@@ -1,0 +1,44 @@
+"""The rate term: KL(q(z|x) ‖ p(z)) per latent dimension, in nats.
+
+The closed form covers the common case (diagonal Gaussian posterior, standard normal prior)
+without building distribution objects in the training step; :func:`kl_divergence` covers any
+other pair, analytically through ``torch.distributions``' registry where it has the pair and by
+Monte Carlo otherwise.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.distributions import Distribution
+
+from ..errors import check
+
+
+def kl_normal_std(mu: Tensor, logvar: Tensor) -> Tensor:
+    """KL(N(μ, diag σ²) ‖ N(0, I)) per dimension: ``½ (μ² + σ² − 1 − log σ²)``, shape ``[B, J]``.
+
+    Kingma & Welling 2014, appendix B. Sum over dim 1 for the per-example rate.
+    """
+    check(
+        mu.shape == logvar.shape and mu.dim() == 2,
+        f"mu and logvar must both be [B, J]; got {tuple(mu.shape)} and {tuple(logvar.shape)}",
+    )
+    return 0.5 * (mu * mu + torch.exp(logvar) - 1.0 - logvar)
+
+
+def kl_divergence(q: Distribution, p: Distribution, samples: int = 64) -> Tensor:
+    """KL(q ‖ p) with q's batch shape: analytic where registered, else Monte Carlo.
+
+    The Monte Carlo estimate averages ``log q(z) − log p(z)`` over ``samples`` draws of
+    ``z ~ q`` (reparameterized where q allows it, so it can be trained through). It is unbiased
+    but noisy; its standard error falls as 1/√samples. For per-dimension values, pass
+    factorized distributions with batch shape ``[B, J]`` (not ``Independent``).
+    """
+    try:
+        return torch.distributions.kl_divergence(q, p)
+    except NotImplementedError:
+        pass
+    check(samples > 0, f"samples must be > 0, got {samples}")
+    z = q.rsample((samples,)) if q.has_rsample else q.sample((samples,))
+    return (q.log_prob(z) - p.log_prob(z)).mean(0)
