@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,8 @@ from vaebalance.errors import UserError
 EXAMPLE_KEYS = ("x", "data", "images", "arr_0")
 LABEL_KEYS = ("y", "labels")
 CHANNELS = (1, 3)
+NPY_MAGIC = b"\x93NUMPY"
+ZIP_MAGIC = b"PK"  # .npz files are zip archives
 ACCEPTED_SHAPES = (
     "[N, D] tabular, [N, H, W] grayscale, [N, H, W, C] or [N, C, H, W] images with C in 1, 3"
 )
@@ -27,6 +30,7 @@ def read_arrays(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     Raises:
         UserError: If the file is unreadable, holds object arrays, or its arrays are ambiguous.
     """
+    _check_magic(path)
     try:
         loaded = np.load(path, allow_pickle=False)
         if isinstance(loaded, np.ndarray):
@@ -42,8 +46,19 @@ def read_arrays(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
                 "safety; save plain numeric arrays instead"
             ) from None
         raise UserError(f"{path} is not a valid .npy/.npz file: {err}") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as err:
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         raise UserError(f"{path} is not a valid .npy/.npz file: {err}") from None
+
+
+def _check_magic(path: Path) -> None:
+    """Refuse files that are neither .npy nor .npz; np.load would call them pickles."""
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(len(NPY_MAGIC))
+    except OSError as err:
+        raise UserError(f"cannot read {path}: {err.strerror or err}") from None
+    if not start.startswith((NPY_MAGIC, ZIP_MAGIC)):
+        raise UserError(f"{path} is not a valid .npy/.npz file: it starts with {start!r}")
 
 
 def _pick_arrays(npz: np.lib.npyio.NpzFile, path: Path) -> tuple[np.ndarray, np.ndarray | None]:
@@ -62,12 +77,13 @@ def _pick_arrays(npz: np.lib.npyio.NpzFile, path: Path) -> tuple[np.ndarray, np.
     return npz[x_key], (None if y_key is None else npz[y_key])
 
 
-def check_values(array: np.ndarray, path: Path) -> np.ndarray:
-    """Return ``array`` as uint8 (kept) or float32 in [0, 1], or raise :class:`UserError`."""
-    if array.dtype == np.uint8:
-        return array
-    if array.dtype == np.bool_:
-        return array.astype(np.float32)
+def check_values(array: np.ndarray, path: Path) -> None:
+    """Raise :class:`UserError` unless ``array`` is uint8, bool, or finite numbers in [0, 1].
+
+    Runs on the array as the user saved it, so reported indices are theirs.
+    """
+    if array.dtype in (np.uint8, np.bool_):
+        return
     if array.dtype.kind not in "fiu":
         raise UserError(f"{path} holds {array.dtype} values; expected uint8, bool, int or float")
     if array.dtype.kind == "f":
@@ -85,13 +101,14 @@ def check_values(array: np.ndarray, path: Path) -> np.ndarray:
             f"{path} has values in [{low:g}, {high:g}], outside [0, 1]; scale images to [0, 1] "
             "(divide 8-bit pixels by 255) or store them as uint8"
         )
-    return array.astype(np.float32)
 
 
 def to_layout(array: np.ndarray, path: Path) -> np.ndarray:
     """Return ``array`` as ``[N, D]`` or ``[N, C, H, W]``, or raise :class:`UserError`."""
     if array.ndim < 2 or array.ndim > 4 or 0 in array.shape:
-        raise UserError(f"{path} holds an array of shape {array.shape}; accepted: {ACCEPTED_SHAPES}")
+        raise UserError(
+            f"{path} holds an array of shape {array.shape}; accepted: {ACCEPTED_SHAPES}"
+        )
     if array.ndim == 2:
         return array
     if array.ndim == 3:
@@ -137,11 +154,13 @@ def load_array_dataset(
     """
     path = require_exists(Path(path).expanduser())
     array, labels = read_arrays(path)
-    examples = to_layout(check_values(array, path), path)
-    labels = check_labels(labels, len(examples), path)
+    layout = to_layout(array, path)
+    check_values(array, path)
+    labels = check_labels(labels, len(array), path)
+    stored = np.uint8 if array.dtype == np.uint8 else np.float32
     return random_split(
         name=name,
-        examples=as_tensor(np.ascontiguousarray(examples)),
+        examples=as_tensor(np.ascontiguousarray(layout, dtype=stored)),
         labels=as_labels(labels),
         test_fraction=test_fraction,
         seed=seed,

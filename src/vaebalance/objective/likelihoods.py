@@ -16,6 +16,7 @@ same number directly, because it runs in every training step.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import torch
@@ -225,7 +226,7 @@ class _FixedOrLearnedScale(_ScaleFamily):
 
     @property
     def scale(self) -> float:
-        return float(self.current_log_scale().exp())
+        return float(self.current_log_scale().detach().exp())
 
     def current_log_scale(self) -> Tensor:
         if self.learn_scale:
@@ -266,7 +267,10 @@ class GaussianLearnedLikelihood(GaussianLikelihood):
 
 class GaussianOptimalLikelihood(_GaussianMixin, _ScaleFamily):
     """σ-VAE's "optimal σ": σ² = the batch MSE over all examples and elements, the closed-form
-    maximizer of the Gaussian likelihood (Rybkin et al. 2021), soft-clipped below at log σ = −6.
+    maximizer of the Gaussian likelihood (Rybkin et al. 2021), floored at log σ = −6.
+
+    The floor is hard (σ² = max(MSE, e^−12)), not σ-VAE's soft clip: softplus would shift log σ
+    by log(1 + e^−6/σ), e.g. σ² = 1.05·MSE at MSE = 0.01, and σ² would no longer be the optimum.
 
     The NLL of one example then depends on its batch; over a test set use large batches.
     """
@@ -275,7 +279,7 @@ class GaussianOptimalLikelihood(_GaussianMixin, _ScaleFamily):
 
     def log_scale(self, x, loc, output):
         mse = (x - loc).pow(2).mean()
-        return softclip_below(0.5 * torch.log(mse + 1e-12))
+        return 0.5 * torch.log(mse.clamp_min(math.exp(2 * LOG_SCALE_FLOOR)))
 
     def distribution(self, output, x: Tensor | None = None):
         if x is None:
@@ -325,6 +329,18 @@ def names() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def parameters(name: str) -> dict[str, object]:
+    """The parameters of likelihood ``name`` with their defaults."""
+    if name not in _REGISTRY:
+        raise unknown_choice("likelihood", name, _REGISTRY)
+    sig = inspect.signature(_REGISTRY[name].__init__)
+    return {
+        p.name: p.default
+        for p in list(sig.parameters.values())[1:]
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }
+
+
 def get(name: str | Likelihood, **params) -> Likelihood:
     """A likelihood by name, e.g. ``get("gaussian", sigma=0.1)``; an instance passes through."""
     if isinstance(name, Likelihood):
@@ -332,11 +348,11 @@ def get(name: str | Likelihood, **params) -> Likelihood:
         return name
     if name not in _REGISTRY:
         raise unknown_choice("likelihood", name, _REGISTRY)
-    cls = _REGISTRY[name]
-    unknown = set(params) - set(cls.params)
+    valid = parameters(name)
+    unknown = set(params) - set(valid)
     if unknown:
-        valid = ", ".join(cls.params) or "none"
+        valid = ", ".join(valid) or "none"
         raise UserError(
             f"likelihood {name!r} takes no parameter {', '.join(sorted(unknown))}; valid: {valid}"
         )
-    return cls(**params)
+    return _REGISTRY[name](**params)

@@ -1,0 +1,285 @@
+"""The run configuration: dataclasses that round-trip through JSON, with dotted overrides.
+
+Every field can be set from the command line as ``--set section.field=value``; values are
+parsed as JSON where they parse (numbers, booleans, lists, null) and kept as strings otherwise,
+then checked against the field's type. The likelihood and balancer sections hold a ``name`` plus
+the parameters of that component, checked against its registry, so
+``--set balancer.target_mse=0.01`` is valid for ``geco`` and rejected (with the valid names)
+for ``constant``.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
+
+import tomllib
+
+from . import balancers, likelihoods
+from .errors import UserError, unknown_choice
+from .models import ModelConfig
+
+
+@dataclass
+class DataConfig:
+    name: str = "digits"  # a named source (digits, fashion-mnist, mnist, cifar10) or a path
+    data_dir: str | None = None  # where the named source's files are, if not the default place
+    test_fraction: float = 0.1  # used only where the source has no split of its own
+
+
+@dataclass
+class LikelihoodConfig:
+    # "auto": bernoulli for binary data, else gaussian-learned (σ-VAE: the decoder learns its
+    # noise level, so β = 1 is balanced by construction).
+    name: str = "auto"
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class BalancerConfig:
+    name: str = "constant"  # constant with no parameters: β = 1, the ELBO
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 100
+    steps: int | None = None  # if set, train this many optimizer steps instead of epochs
+    batch_size: int = 64
+    lr: float = 1e-3
+    betas: tuple[float, float] = (0.9, 0.999)
+    weight_decay: float = 0.0
+    seed: int = 0
+    threads: int | None = None  # None: torch's default (one per core)
+    precision: str = "fp32"  # "bf16": autocast the model's matrix products (AMX on this CPU)
+    device: str = "cpu"  # "cuda" where present
+    max_bad_steps: int = 20  # consecutive non-finite steps before training stops
+    tensorboard: bool = True  # write event files when the tensorboard package is installed
+
+
+@dataclass
+class EvalConfig:
+    iw_samples: int = 100  # importance samples for the final NLL estimate (0 = skip)
+    batch_size: int = 1000
+
+
+@dataclass
+class RunConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    likelihood: LikelihoodConfig = field(default_factory=LikelihoodConfig)
+    balancer: BalancerConfig = field(default_factory=BalancerConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        for comp in ("likelihood", "balancer"):
+            d[comp] = {"name": d[comp]["name"], **d[comp]["params"]}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RunConfig:
+        cfg = cls()
+        apply_dict(cfg, d)
+        return cfg
+
+
+PRECISIONS = ("fp32", "bf16")
+_COMPONENTS = {"likelihood": likelihoods, "balancer": balancers}
+
+
+def component_params(section: str, name: str) -> dict[str, object]:
+    """Valid parameters (with defaults) of the named likelihood or balancer."""
+    if section == "balancer":
+        return balancers.parameters(name)
+    if name == "auto":
+        return {}
+    if name not in likelihoods.names():
+        raise unknown_choice("likelihood", name, likelihoods.names() + ["auto"])
+    return likelihoods.parameters(name)
+
+
+def apply_dict(cfg: RunConfig, d: dict, prefix: str = "") -> None:
+    """Set fields of ``cfg`` from a nested dict (a config file or ``config.json``)."""
+    if not isinstance(d, dict):
+        raise UserError(f"config must be a mapping of sections; got {type(d).__name__}")
+    for section, values in d.items():
+        if section not in {f.name for f in fields(cfg)}:
+            raise unknown_choice("config section", section, [f.name for f in fields(cfg)])
+        if not isinstance(values, dict):
+            raise UserError(f"config section {section!r} must be a mapping")
+        if section in _COMPONENTS and "name" in values:
+            set_value(cfg, f"{section}.name", values["name"])
+        for key, value in values.items():
+            if not (section in _COMPONENTS and key == "name"):
+                set_value(cfg, f"{section}.{key}", value)
+
+
+def set_value(cfg: RunConfig, dotted: str, value: object) -> None:
+    """Set one field by its dotted name, type-checked; UserError listing valid keys otherwise."""
+    section, _, key = dotted.partition(".")
+    valid_sections = [f.name for f in fields(cfg)]
+    if section not in valid_sections or not key:
+        raise UserError(f"unknown config key {dotted!r}; valid keys: {', '.join(valid_keys(cfg))}")
+    obj = getattr(cfg, section)
+    if section in _COMPONENTS:
+        _set_component(obj, section, key, value)
+        return
+    types_ = typing.get_type_hints(type(obj))
+    if key not in types_:
+        raise UserError(f"unknown config key {dotted!r}; valid keys: {', '.join(valid_keys(cfg))}")
+    setattr(obj, key, coerce(value, types_[key], dotted))
+
+
+def _set_component(obj, section: str, key: str, value: object) -> None:
+    if key == "name":
+        value = coerce(value, str, f"{section}.name")
+        component_params(section, value)  # raises for an unknown name
+        stale = set(obj.params) - set(component_params(section, value))
+        if stale:
+            raise UserError(
+                f"{section} {value!r} takes no parameter {', '.join(sorted(stale))}; "
+                f"valid: {', '.join(component_params(section, value)) or 'none'}"
+            )
+        obj.name = value
+        return
+    valid = component_params(section, obj.name)
+    if key not in valid:
+        raise UserError(
+            f"{section} {obj.name!r} takes no parameter {key!r}; "
+            f"valid: {', '.join(valid) or 'none'}"
+        )
+    default = valid[key]
+    hint = type(default) if isinstance(default, (bool, int, float, str)) else object
+    if hint is int:  # a float where an int default is given is still a number the user meant
+        hint = int | float
+    obj.params[key] = coerce(value, hint, f"{section}.{key}")
+
+
+def coerce(value: object, hint, name: str):
+    """Parse ``value`` (a CLI string or a JSON value) as type ``hint``."""
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value
+        value = value if hint is str else parsed
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return coerce(value, option, name)
+            except UserError:
+                continue
+        raise UserError(f"{name} must be {_type_name(hint)}; got {value!r}")
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise UserError(f"{name} must be a list like [1, 2]; got {value!r}")
+        args = typing.get_args(hint)
+        item = args[0]
+        if len(args) != 2 or args[1] is not Ellipsis:
+            if len(value) != len(args):
+                raise UserError(f"{name} must have {len(args)} values; got {value!r}")
+        return tuple(coerce(v, item, name) for v in value)
+    if hint is object:
+        return value
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+    elif hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif hint is str:
+        if isinstance(value, str):
+            return value
+    elif hint is dict and isinstance(value, dict):
+        return value
+    raise UserError(f"{name} must be {_type_name(hint)}; got {value!r}")
+
+
+def _type_name(hint) -> str:
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+
+
+def valid_keys(cfg: RunConfig) -> list[str]:
+    keys = []
+    for f in fields(cfg):
+        obj = getattr(cfg, f.name)
+        if f.name in _COMPONENTS:
+            keys += [f"{f.name}.name"] + [
+                f"{f.name}.{p}" for p in component_params(f.name, obj.name)
+            ]
+        elif is_dataclass(obj):
+            keys += [f"{f.name}.{g.name}" for g in fields(obj)]
+    return keys
+
+
+def read_config_file(path: str | Path) -> dict:
+    """A JSON, YAML or TOML file as a dict."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"no such config file: {path}")
+    text = path.read_text()
+    try:
+        if path.suffix == ".json":
+            return json.loads(text)
+        if path.suffix in (".yaml", ".yml"):
+            import yaml
+
+            return yaml.safe_load(text) or {}
+        if path.suffix == ".toml":
+            return tomllib.loads(text)
+    except Exception as e:  # any parse error is the user's file, reported in one line
+        raise UserError(f"cannot parse config file {path}: {str(e).splitlines()[0]}") from None
+    raise UserError(f"config file {path} must end in .json, .yaml, .yml or .toml")
+
+
+def build_config(config_file: str | None = None, overrides: list[str] = ()) -> RunConfig:
+    """Defaults, then the config file, then each ``section.field=value`` override in order."""
+    cfg = RunConfig()
+    if config_file:
+        apply_dict(cfg, read_config_file(config_file))
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UserError(f"--set takes section.field=value; got {item!r}")
+        set_value(cfg, key.strip(), value.strip())
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: RunConfig) -> None:
+    """Range checks that do not need the data."""
+    t = cfg.train
+    checks = [
+        (t.epochs >= 1, f"train.epochs must be ≥ 1, got {t.epochs}"),
+        (t.steps is None or t.steps >= 1, f"train.steps must be ≥ 1, got {t.steps}"),
+        (t.batch_size >= 1, f"train.batch_size must be ≥ 1, got {t.batch_size}"),
+        (t.lr > 0, f"train.lr must be > 0, got {t.lr}"),
+        (all(0 <= b < 1 for b in t.betas), f"train.betas must be in [0, 1), got {t.betas}"),
+        (t.weight_decay >= 0, f"train.weight_decay must be ≥ 0, got {t.weight_decay}"),
+        (t.threads is None or t.threads >= 1, f"train.threads must be ≥ 1, got {t.threads}"),
+        (t.max_bad_steps >= 1, f"train.max_bad_steps must be ≥ 1, got {t.max_bad_steps}"),
+        (cfg.eval.iw_samples >= 0, f"eval.iw_samples must be ≥ 0, got {cfg.eval.iw_samples}"),
+        (cfg.eval.batch_size >= 1, f"eval.batch_size must be ≥ 1, got {cfg.eval.batch_size}"),
+        (0 < cfg.data.test_fraction < 1, "data.test_fraction must be in (0, 1)"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise UserError(message)
+    if t.precision not in PRECISIONS:
+        raise unknown_choice("precision", t.precision, PRECISIONS)
+    if not (t.device == "cpu" or t.device.startswith("cuda")):
+        raise UserError(f"train.device must be cpu or cuda[:N]; got {t.device!r}")

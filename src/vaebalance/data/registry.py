@@ -1,0 +1,143 @@
+"""Turn what a user names (a dataset name, a path, or a run's stored source) into a Dataset."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from vaebalance.data.arrays import load_array_dataset
+from vaebalance.data.cifar import find_cifar_dir, has_cifar_batches, load_cifar10
+from vaebalance.data.dataset import Dataset
+from vaebalance.data.digits import load_digits_dataset
+from vaebalance.data.idx import find_idx_dir, has_idx_files, load_idx_dataset
+from vaebalance.data.images import IMAGE_SUFFIXES, load_image_folder
+from vaebalance.data.split import check_test_fraction
+from vaebalance.data.tabular import load_csv_dataset
+from vaebalance.errors import UserError, check
+
+NamedLoader = Callable[[str | None, float, int], Dataset]
+PathLoader = Callable[[Path, str, float, int], Dataset]
+
+NAMED: dict[str, NamedLoader] = {
+    "digits": lambda data_dir, fraction, seed: load_digits_dataset(fraction, seed),
+    "fashion-mnist": lambda data_dir, fraction, seed: load_idx_dataset(
+        find_idx_dir("fashion-mnist", data_dir), "fashion-mnist"
+    ),
+    "mnist": lambda data_dir, fraction, seed: load_idx_dataset(
+        find_idx_dir("mnist", data_dir), "mnist"
+    ),
+    "cifar10": lambda data_dir, fraction, seed: load_cifar10(find_cifar_dir(data_dir), "cifar10"),
+}
+
+FILE_LOADERS: dict[str, PathLoader] = {
+    ".npy": load_array_dataset,
+    ".npz": load_array_dataset,
+    ".csv": load_csv_dataset,
+}
+
+FILE_TYPES = "a .npy, .npz or .csv file, or a folder of PNG/JPEG images"
+
+
+def dataset_names() -> tuple[str, ...]:
+    """The named sources :func:`load_dataset` accepts besides paths."""
+    return tuple(sorted(NAMED))
+
+
+def load_dataset(
+    spec: str | os.PathLike | Mapping,
+    data_dir: str | None = None,
+    test_fraction: float = 0.1,
+    seed: int = 0,
+) -> Dataset:
+    """Load a dataset by name (see :func:`dataset_names`), by path, or from a stored source.
+
+    Args:
+        spec: A name such as ``"digits"`` or ``"fashion-mnist"``; a path to a ``.npy``,
+            ``.npz`` or ``.csv`` file, an idx or ``cifar-10-batches-py`` directory, or a
+            folder of PNG/JPEG images; or a ``Dataset.source`` dict saved with a run.
+            Names win over same-named paths: write ``./digits`` for a folder called digits.
+        data_dir: Where the files of a named source are, instead of the default places.
+        test_fraction: Share of examples in the test split of sources without their own.
+        seed: Seed of that split.
+
+    Raises:
+        UserError: For an unknown name, a missing path, or any problem with the data.
+    """
+    if isinstance(spec, Mapping):
+        return load_from_source(spec)
+    check(isinstance(spec, str | os.PathLike), f"dataset must be a name or a path, got {spec!r}")
+    spec = os.fspath(spec)
+    check(spec.strip() != "", "dataset must be a name or a path, got an empty string")
+    check_test_fraction(test_fraction)
+    if spec in NAMED:
+        return NAMED[spec](data_dir, test_fraction, seed)
+    path = Path(spec).expanduser()
+    if not path.exists():
+        raise _not_found(spec)
+    return load_path(path, spec, test_fraction, seed)
+
+
+def _not_found(spec: str) -> UserError:
+    """The error for a spec that is neither a name nor an existing path."""
+    if "/" in spec or os.sep in spec or spec.startswith(("~", ".")) or Path(spec).suffix:
+        return UserError(f"no such file or directory: {spec}")
+    close = difflib.get_close_matches(spec, NAMED, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return UserError(
+        f"unknown dataset {spec!r}{hint}; valid names: {', '.join(dataset_names())}, "
+        f"or a path to {FILE_TYPES}"
+    )
+
+
+def load_path(path: Path, name: str, test_fraction: float = 0.1, seed: int = 0) -> Dataset:
+    """Load an existing file or directory, choosing the reader by its suffix or contents."""
+    if path.is_dir():
+        if has_idx_files(path):
+            return load_idx_dataset(path, name)
+        if has_cifar_batches(path):
+            return load_cifar10(path, name)
+        return load_image_folder(path, name, test_fraction, seed)
+    loader = FILE_LOADERS.get(path.suffix.lower())
+    if loader is None:
+        kind = f"{path.suffix!r} files" if path.suffix else "files without a suffix"
+        single = " (for images, give their folder)" if path.suffix.lower() in IMAGE_SUFFIXES else ""
+        raise UserError(f"cannot load {path}: {kind} are not supported{single}; use {FILE_TYPES}")
+    return loader(path, name, test_fraction, seed)
+
+
+def load_from_source(source: Mapping) -> Dataset:
+    """Reload exactly the dataset a run used, from the ``Dataset.source`` it saved.
+
+    Raises:
+        UserError: If the source is malformed or its files are no longer where they were.
+    """
+    check(isinstance(source, Mapping), f"a dataset source must be a dict, got {source!r}")
+    kind = source.get("kind")
+    kinds = ("array", "cifar10", "csv", "digits", "idx", "images")
+    check(kind in kinds, f"unknown dataset source kind {kind!r}; valid: {', '.join(kinds)}")
+    fraction, seed = source.get("test_fraction", 0.1), source.get("seed", 0)
+    if kind == "digits":
+        return load_digits_dataset(fraction, seed)
+    check(isinstance(source.get("path"), str), f"the stored {kind} dataset source has no 'path'")
+    path = Path(source["path"])
+    name = str(source.get("name", path))
+    if not _still_there(kind, path):
+        raise UserError(f"the dataset is no longer where the run found it: {path}")
+    if kind == "idx":
+        return load_idx_dataset(path, name)
+    if kind == "cifar10":
+        return load_cifar10(path, name)
+    if kind == "images":
+        return load_image_folder(path, name, fraction, seed)
+    return FILE_LOADERS[".csv" if kind == "csv" else ".npy"](path, name, fraction, seed)
+
+
+def _still_there(kind: str, path: Path) -> bool:
+    """Whether the files a source of ``kind`` needs are still at ``path``."""
+    if kind == "idx":
+        return has_idx_files(path)
+    if kind == "cifar10":
+        return has_cifar_batches(path)
+    return path.is_dir() if kind == "images" else path.is_file()

@@ -1,0 +1,178 @@
+"""The run directory: one place that writes (atomically) and reads everything a run leaves.
+
+Layout::
+
+    config.json         the full resolved RunConfig
+    run.json            facts about the run: data shape and provenance, status, versions
+    model.safetensors   final weights of the model and of the loss module (learned σ, balancer)
+    checkpoint/         latest.json + state-<step>.safetensors, written each epoch
+    history.csv         one row per epoch and split
+    metrics.json        final test metrics, units in every key
+    report.html         written by ``vaebalance report``
+
+Every file is written to a temporary name in the same directory, fsynced and renamed, so a
+crash leaves either the old file or the new one, never half of one. Nothing is ever unpickled:
+tensors are safetensors, everything else JSON or CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load, save
+
+from .errors import UserError
+
+CONFIG, RUN, MODEL, HISTORY, METRICS, REPORT = (
+    "config.json",
+    "run.json",
+    "model.safetensors",
+    "history.csv",
+    "metrics.json",
+    "report.html",
+)
+CHECKPOINT_DIR = "checkpoint"
+
+
+def atomic_write(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _json_safe(obj):
+    """Non-finite floats become null: JSON has no NaN, and a reader must never see one."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
+def write_json(path: str | Path, obj) -> None:
+    atomic_write(path, (json.dumps(_json_safe(obj), indent=2) + "\n").encode())
+
+
+def read_json(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UserError(f"missing file: {path}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"corrupt JSON file {path}: {e}") from None
+
+
+def write_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata=None) -> None:
+    tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    atomic_write(path, save(tensors, metadata=metadata))
+
+
+def read_tensors(path: str | Path) -> dict[str, torch.Tensor]:
+    path = Path(path)
+    try:
+        return load(path.read_bytes())
+    except FileNotFoundError:
+        raise UserError(f"missing weights file: {path}") from None
+    except (SafetensorError, ValueError, OSError) as e:
+        raise UserError(f"corrupt or unreadable safetensors file {path}: {e}") from None
+
+
+def write_csv(path: str | Path, rows: list[dict]) -> None:
+    buf = io.StringIO()
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write(path, buf.getvalue().encode())
+
+
+def read_csv(path: str | Path) -> list[dict]:
+    """Rows with numbers parsed back to int/float where they parse."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def _number(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except (TypeError, ValueError):
+            pass
+    return text
+
+
+class RunDir:
+    """Paths and typed I/O for one run directory."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def __truediv__(self, name: str) -> Path:
+        return self.path / name
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.path / CHECKPOINT_DIR
+
+    def is_run(self) -> bool:
+        return (self / CONFIG).is_file() and (self / RUN).is_file()
+
+    def require(self) -> RunDir:
+        """Raise a UserError unless this is a run directory written by ``vaebalance train``."""
+        if not self.path.is_dir():
+            raise UserError(f"no such run directory: {self.path}")
+        if not self.is_run():
+            raise UserError(f"{self.path} is not a vaebalance run (no {CONFIG} and {RUN})")
+        return self
+
+    def config(self) -> dict:
+        return read_json(self / CONFIG)
+
+    def info(self) -> dict:
+        return read_json(self / RUN)
+
+    def update_info(self, **changes) -> None:
+        write_json(self / RUN, {**self.info(), **changes})
+
+    def metrics(self) -> dict:
+        return read_json(self / METRICS)
+
+    def history(self) -> list[dict]:
+        return read_csv(self / HISTORY)

@@ -1,0 +1,90 @@
+"""Training state on disk: everything needed to continue bit for bit, and nothing pickled.
+
+A checkpoint is ``state-<step>.safetensors`` (model, loss module, Adam moments, RNG states)
+plus ``latest.json`` (counters, history, optimizer hyperparameters, and the name of that
+file). ``latest.json`` is replaced atomically after the tensors are on disk, so a crash at any
+moment leaves the previous complete checkpoint in force.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..errors import UserError
+from ..runs import read_json, read_tensors, write_json, write_tensors
+
+LATEST = "latest.json"
+
+
+@dataclass
+class TrainState:
+    """Counters and logs that travel with a checkpoint."""
+
+    epoch: int = 0  # completed epochs
+    step: int = 0  # optimizer steps taken (skipped non-finite steps included)
+    bad_steps: int = 0  # steps skipped because the loss or a gradient was not finite
+    seconds: float = 0.0  # training time so far, across resumptions
+    history: list[dict] = field(default_factory=list)
+
+
+def _prefixed(prefix: str, tensors: dict) -> dict:
+    return {f"{prefix}.{k}": v for k, v in tensors.items()}
+
+
+def _unprefixed(prefix: str, tensors: dict) -> dict:
+    n = len(prefix) + 1
+    return {k[n:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+
+
+def module_tensors(model: nn.Module, loss_fn: nn.Module) -> dict:
+    """The weights saved as ``model.safetensors``: the model and the loss module's state."""
+    return {**_prefixed("model", model.state_dict()), **_prefixed("loss", loss_fn.state_dict())}
+
+
+def load_module_tensors(tensors: dict, model: nn.Module, loss_fn: nn.Module, where) -> None:
+    try:
+        model.load_state_dict(_unprefixed("model", tensors))
+        loss_fn.load_state_dict(_unprefixed("loss", tensors))
+    except RuntimeError as e:
+        first = str(e).splitlines()[0]
+        raise UserError(f"the weights in {where} do not match the run's config: {first}") from None
+
+
+def save_checkpoint(directory: Path, state: TrainState, model, loss_fn, optimizer, batch_rng):
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors = module_tensors(model, loss_fn)
+    opt = optimizer.state_dict()
+    for i, slots in opt["state"].items():
+        tensors.update(_prefixed(f"optim.{i}", slots))
+    tensors["rng.torch"] = torch.get_rng_state()
+    tensors["rng.batches"] = batch_rng.get_state()
+    name = f"state-{state.step:09d}.safetensors"
+    write_tensors(directory / name, tensors)
+    write_json(
+        directory / LATEST,
+        {"file": name, "param_groups": opt["param_groups"], **state.__dict__},
+    )
+    for old in directory.glob("state-*.safetensors"):
+        if old.name != name:
+            old.unlink(missing_ok=True)
+
+
+def load_checkpoint(directory: Path, model, loss_fn, optimizer, batch_rng) -> TrainState:
+    if not (directory / LATEST).is_file():
+        raise UserError(f"no checkpoint to resume from in {directory}")
+    meta = read_json(directory / LATEST)
+    tensors = read_tensors(directory / meta.pop("file"))
+    load_module_tensors(tensors, model, loss_fn, directory)
+    slots: dict[int, dict] = {}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            _, i, name = key.split(".", 2)
+            slots.setdefault(int(i), {})[name] = value
+    optimizer.load_state_dict({"state": slots, "param_groups": meta.pop("param_groups")})
+    torch.set_rng_state(tensors["rng.torch"])
+    batch_rng.set_state(tensors["rng.batches"])
+    return TrainState(**meta)

@@ -1,0 +1,116 @@
+"""CSV files: header detection, per-column scaling by the training split, and refusals."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from vaebalance.data import load_csv_dataset, load_dataset
+from vaebalance.errors import UserError
+
+
+def write_csv(path, rows, header=None):
+    lines = ([",".join(header)] if header else []) + [",".join(map(str, r)) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def table(n: int = 20) -> np.ndarray:
+    """Columns: a unique id, a wide-range float, a negative int."""
+    rng = np.random.default_rng(1)
+    return np.column_stack([np.arange(n), rng.normal(50, 30, n), -rng.integers(0, 9, n)])
+
+
+def unscale(data, split: str) -> np.ndarray:
+    low, high = np.array(data.scaling["min"]), np.array(data.scaling["max"])
+    return data.split(split).double().numpy() * (high - low) + low
+
+
+def test_header_and_scaling_by_train_min_max(tmp_path):
+    values = table()
+    path = write_csv(tmp_path / "t.csv", values.tolist(), header=["id", "height", "depth"])
+    data = load_dataset(str(path), test_fraction=0.25, seed=2)
+    assert data.shape == (3,) and data.train.dtype == torch.float32
+    assert (len(data.train), len(data.test)) == (15, 5)
+    assert data.scaling["columns"] == ["id", "height", "depth"]
+    train_rows = values[np.round(unscale(data, "train")[:, 0]).astype(int)]
+    assert data.scaling["min"] == pytest.approx(train_rows.min(axis=0).tolist())
+    assert data.scaling["max"] == pytest.approx(train_rows.max(axis=0).tolist())
+    np.testing.assert_allclose(unscale(data, "train"), train_rows, rtol=1e-5, atol=1e-4)
+    assert data.train.min() == 0 and data.train.max() == 1
+    json.dumps({"scaling": data.scaling, "source": data.source})  # saved with the run
+
+
+def test_test_split_uses_train_numbers_and_is_clipped(tmp_path):
+    values = table(40)
+    path = write_csv(tmp_path / "t.csv", values.tolist())
+    data = load_csv_dataset(path, "t", test_fraction=0.5, seed=0)
+    low, high = np.array(data.scaling["min"]), np.array(data.scaling["max"])
+    assert np.any((values < low) | (values > high)), "this split must exercise clipping"
+    expected = np.clip((values - low) / (high - low), 0, 1)
+    loaded = data.test.double().numpy()
+    # Every test row is one of the source rows, scaled with the train numbers and clipped.
+    distance = np.abs(loaded[:, None, :] - expected[None, :, :]).max(axis=2)
+    assert distance.min(axis=1).max() < 1e-6
+    assert loaded.min() >= 0 and loaded.max() <= 1
+
+
+def test_without_header_every_row_is_data(tmp_path):
+    values = table(10)
+    data = load_dataset(str(write_csv(tmp_path / "t.csv", values.tolist())), test_fraction=0.2)
+    assert len(data.train) + len(data.test) == 10
+    assert data.scaling["columns"] == ["col1", "col2", "col3"]
+
+
+def test_constant_column_scales_to_zero(tmp_path):
+    rows = [[i, 7.5] for i in range(10)]
+    data = load_dataset(str(write_csv(tmp_path / "t.csv", rows, header=["i", "c"])))
+    assert torch.all(data.train[:, 1] == 0) and torch.all(data.test[:, 1] == 0)
+    assert data.scaling["min"][1] == data.scaling["max"][1] == 7.5
+
+
+def test_non_numeric_cell_names_line_column_and_value(tmp_path):
+    path = write_csv(tmp_path / "t.csv", [[1, 2], [3, "abc"], [5, 6]], header=["a", "b"])
+    with pytest.raises(
+        UserError, match=f"{path} line 3, column 2 \\('b'\\): 'abc' is not a number"
+    ):
+        load_dataset(str(path))
+
+
+def test_empty_cell_is_named(tmp_path):
+    path = write_csv(tmp_path / "t.csv", [[1, 2], ["", 4]])
+    with pytest.raises(UserError, match="line 2, column 1 \\('col1'\\): '' is not a number"):
+        load_dataset(str(path))
+
+
+def test_non_finite_cell_is_named(tmp_path):
+    path = write_csv(tmp_path / "t.csv", [[1, 2], [3, "inf"], ["nan", 1]], header=["a", "b"])
+    with pytest.raises(UserError, match=r"line 3, column 2 \('b'\): 'inf' is not finite \(2 non"):
+        load_dataset(str(path))
+
+
+def test_ragged_row_is_named(tmp_path):
+    path = write_csv(tmp_path / "t.csv", [[1, 2], [3, 4, 5]], header=["a", "b"])
+    with pytest.raises(UserError, match=f"{path} line 3 has 3 values, expected 2 columns"):
+        load_dataset(str(path))
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [(b"", "holds no rows"), (b"a,b\n", "holds only a header row"), (b"\xff\xfe1,2", "UTF-8")],
+)
+def test_empty_or_undecodable_files(tmp_path, content, problem):
+    path = tmp_path / "t.csv"
+    path.write_bytes(content)
+    with pytest.raises(UserError, match=f"{path} .*{problem}"):
+        load_dataset(str(path))
+
+
+def test_byte_order_mark_and_blank_lines_are_tolerated(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("\ufeffx,y\n1,2\n\n3,4\n5,6\n", encoding="utf-8")
+    data = load_dataset(str(path), test_fraction=0.34)
+    assert data.scaling["columns"] == ["x", "y"] and len(data.train) == 2
