@@ -10,6 +10,7 @@ The objective it parameterizes is always, per example in nats (batch means)::
 
     loss = D + β · R                       (the β-ELBO; β = 1 is the ELBO)
     loss = D + β · Σ_j max(λ_j, R̄_j)        with free bits λ (Kingma et al. 2016)
+    loss = D + β · Σ_g max(λ, Σ_{j∈g} R̄_j)  free bits on G contiguous groups of latent dims
     loss = D + β · |R − C|                  with a capacity C (Burgess et al. 2018)
 
 where D is the likelihood's NLL summed over the K input elements, R the KL summed over the J
@@ -42,6 +43,7 @@ class Weights:
 
     beta: Tensor | float = 1.0
     free_bits: Tensor | float | None = None  # per-dimension floor on R̄_j, nats
+    free_bits_groups: int | None = None  # the floor applies to G contiguous groups' sums instead
     capacity: Tensor | float | None = None  # target rate C, nats (summed over J)
 
     def replace(self, **changes) -> Weights:
@@ -111,7 +113,10 @@ class Chain(Balancer):
 def rate_term(kl_per_dim: Tensor, weights: Weights) -> Tensor:
     """The weighted rate part of the loss (see the module docstring), a scalar."""
     if weights.free_bits is not None:
-        rate = torch.clamp(kl_per_dim, min=weights.free_bits).sum()
+        kl = kl_per_dim
+        if weights.free_bits_groups is not None:
+            kl = kl.reshape(weights.free_bits_groups, -1).sum(1)
+        rate = torch.clamp(kl, min=weights.free_bits).sum()
     else:
         rate = kl_per_dim.sum()
     if weights.capacity is not None:

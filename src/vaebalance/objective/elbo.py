@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 from ..balancers.base import Balancer, Context, Stats, Weights, rate_term
 from ..balancers.registry import get as get_balancer
+from ..errors import check
 from . import likelihoods
 from .kl import kl_normal_std
 
@@ -77,7 +78,12 @@ class ELBOLoss(nn.Module):
 
     def forward(self, x: Tensor, decoder_output: Tensor, mu: Tensor, logvar: Tensor) -> LossOutput:
         distortion = self.likelihood.nll(x, decoder_output, validate=self.validate).mean()
-        kl_per_dim = kl_normal_std(mu, logvar).mean(0)
+        kl = kl_normal_std(mu, logvar)
+        check(
+            kl.shape[0] == x.shape[0],
+            f"batch size mismatch: x has {x.shape[0]} examples, mu has {kl.shape[0]}",
+        )
+        kl_per_dim = kl.mean(0)
         rate = kl_per_dim.sum()
         with torch.no_grad():
             mse = (self.likelihood.mean(decoder_output) - x).pow(2).mean()

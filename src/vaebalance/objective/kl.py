@@ -24,7 +24,8 @@ def kl_normal_std(mu: Tensor, logvar: Tensor) -> Tensor:
         mu.shape == logvar.shape and mu.dim() == 2,
         f"mu and logvar must both be [B, J]; got {tuple(mu.shape)} and {tuple(logvar.shape)}",
     )
-    return 0.5 * (mu * mu + torch.exp(logvar) - 1.0 - logvar)
+    # expm1: e^lv − 1 − lv cancels for |lv| ≪ 1 and went negative (−3e-8 in float32)
+    return 0.5 * (mu * mu + (torch.expm1(logvar) - logvar))
 
 
 def kl_divergence(q: Distribution, p: Distribution, samples: int = 64) -> Tensor:

@@ -216,10 +216,14 @@ class _FixedOrLearnedScale(_ScaleFamily):
 
     def __init__(self, scale: float = 1.0, learn_scale: bool = False):
         super().__init__()
-        check(scale > 0 and math.isfinite(scale), f"{self.name}: scale must be > 0, got {scale}")
+        what = self.params[0]
+        check(scale > 0 and math.isfinite(scale), f"{self.name}: {what} must be > 0, got {scale}")
         self.learn_scale = bool(learn_scale)
         raw = torch.tensor(math.log(scale))
         if self.learn_scale:
+            # Invert the soft clip so the module starts at exactly the σ asked for.
+            gap = max(math.log(scale) - LOG_SCALE_FLOOR, 1e-6)
+            raw = torch.tensor(LOG_SCALE_FLOOR + math.log(math.expm1(gap)))
             self.raw_log_scale = nn.Parameter(raw)
         else:
             self.register_buffer("raw_log_scale", raw)
@@ -269,10 +273,10 @@ class GaussianOptimalLikelihood(_GaussianMixin, _ScaleFamily):
     """σ-VAE's "optimal σ": σ² = the batch MSE over all examples and elements, the closed-form
     maximizer of the Gaussian likelihood (Rybkin et al. 2021), floored at log σ = −6.
 
+    The NLL of one example then depends on its batch; over a test set use large batches.
+
     The floor is hard (σ² = max(MSE, e^−12)), not σ-VAE's soft clip: softplus would shift log σ
     by log(1 + e^−6/σ), e.g. σ² = 1.05·MSE at MSE = 0.01, and σ² would no longer be the optimum.
-
-    The NLL of one example then depends on its batch; over a test set use large batches.
     """
 
     name = "gaussian-optimal"

@@ -165,7 +165,7 @@ def final_metrics(trainer: Trainer, state) -> dict:
         target_met=report.get("target_met"),
     )
     if hasattr(lik, "current_log_scale"):
-        metrics["decoder_sigma"] = float(lik.current_log_scale().exp())
+        metrics["decoder_scale"] = lik.scale
     return metrics
 
 
