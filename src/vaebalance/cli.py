@@ -13,10 +13,10 @@ Every user error prints one line on stderr and exits with code 2.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
-import click
 import typer
 
 from .errors import UserError
@@ -195,46 +195,38 @@ class _Progress:
 
         if self.quiet:
             return Hooks()
-        return Hooks(on_samples=self._advance, on_epoch_end=self._epoch_end)
+        return Hooks(on_start=self._start, on_samples=self._advance, on_epoch_end=self._epoch_end)
 
-    def _start(self):
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
+    def _start(self, done: int, total: int) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.bar = Progress(
             TextColumn("[bold]epoch {task.fields[epoch]}"),
-            BarColumn(),
-            MofNCompleteColumn(),
+            BarColumn(bar_width=24),
             TextColumn("{task.fields[speed]}"),
+            TimeRemainingColumn(),
             TextColumn("{task.fields[stats]}"),
-            TimeElapsedColumn(),
-            transient=False,
         )
-        self.task = self.bar.add_task("train", total=None, epoch=1, speed="", stats="")
+        self.task = self.bar.add_task(
+            "train", total=total, completed=done, epoch="", speed="", stats=""
+        )
         self.bar.start()
 
     def _advance(self, n: int) -> None:
-        if self.bar is None:
-            self._start()
         self.bar.advance(self.task, n)
         speed = self.bar.tasks[0].speed
         if speed:
-            self.bar.update(self.task, speed=f"{speed:>7.0f} samples/s")
+            self.bar.update(self.task, speed=f"{speed:>6.0f} samples/s")
 
     def _epoch_end(self, rows: dict) -> None:
         t, v = rows["train"], rows["test"]
         stats = (
-            f"rate {t['rate_nats']:.2f}  distortion {t['distortion_nats']:.2f}  "
-            f"β {t['beta']:.3g}  test −ELBO {-v['elbo_nats']:.2f}"
+            f"rate {t['rate_nats']:.3g}  distortion {t['distortion_nats']:.4g}  "
+            f"β {t['beta']:.3g}  test −ELBO {-v['elbo_nats']:.4g}"
         )
         if t.get("balancer_target_met") is False:
             stats += "  [yellow]target not met[/]"
-        self.bar.update(self.task, epoch=t["epoch"] + 1, stats=stats)
+        self.bar.update(self.task, epoch=t["epoch"], stats=stats)
 
     def close(self):
         if self.bar is not None:
@@ -269,14 +261,15 @@ def _summary(path, metrics: dict) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every user error is one line on stderr and exit code 2."""
+    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
     command = typer.main.get_command(app)
     try:
         command.main(args=argv, prog_name="vaebalance", standalone_mode=False)
     except UserError as e:
         fail(str(e))
-    except click.exceptions.Abort:
+    except typer.Abort:
         fail("aborted")
-    except click.ClickException as e:
+    except typer.TyperException as e:  # usage errors: unknown option, bad value, ...
         fail(e.format_message().replace("\n", " "))
     except KeyboardInterrupt:
         print("interrupted; resume with `vaebalance train --resume DIR`", file=sys.stderr)

@@ -29,6 +29,7 @@ class TrainState:
     bad_steps: int = 0  # steps skipped because the loss or a gradient was not finite
     seconds: float = 0.0  # training time so far, across resumptions
     history: list[dict] = field(default_factory=list)
+    balancer_report: dict = field(default_factory=dict)  # as of the last epoch
 
 
 def _prefixed(prefix: str, tensors: dict) -> dict:

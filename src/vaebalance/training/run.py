@@ -7,7 +7,6 @@ half-written run behind.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from .. import __version__
 from ..config import RunConfig
 from ..data import Dataset, load_dataset, load_from_source
 from ..errors import UserError
+from ..evaluation.evaluate import evaluate_dataset
 from ..models import VAE
 from ..objective.elbo import ELBOLoss
 from ..runs import CONFIG, MODEL, RUN, RunDir, read_tensors, write_json, write_tensors
@@ -134,31 +134,37 @@ def _fit(run: RunDir, trainer: Trainer) -> dict:
     return metrics
 
 
+# Keys of metrics.json that describe training rather than measure the model.
+TRAINING_FACTS = (
+    "epochs",
+    "steps",
+    "skipped_steps",
+    "train_seconds",
+    "likelihood",
+    "balancer",
+    "balancer_state",
+    "target_met",
+    "decoder_scale",
+)
+
+
 def final_metrics(trainer: Trainer, state) -> dict:
     """Test metrics at the end of training, with the run's facts and the balancer's verdict."""
-    from ..evaluation import evaluate_model
-
-    cfg, data = trainer.cfg, trainer.data
-    lik = trainer.loss_fn.likelihood
-    start = time.perf_counter()
-    metrics = evaluate_model(
+    cfg, lik = trainer.cfg, trainer.loss_fn.likelihood
+    metrics = evaluate_dataset(
         trainer.model,
         lik,
-        data.to_float(trainer.test_x),
+        trainer.data,
         iw_samples=cfg.eval.iw_samples,
         batch_size=cfg.eval.batch_size,
-        discretization_bits=discretization_bits(data, lik),
         seed=cfg.train.seed,
     )
-    report = trainer.loss_fn.balancer.report()
+    report = state.balancer_report or trainer.loss_fn.balancer.report()
     metrics.update(
-        latent_dim=cfg.model.latent_dim,
-        input_dim=data.input_dim,
         epochs=state.epoch,
         steps=state.step,
         skipped_steps=state.bad_steps,
         train_seconds=state.seconds,
-        eval_seconds=time.perf_counter() - start,
         likelihood=lik.name,
         balancer=cfg.balancer.name,
         balancer_state=report,
@@ -167,12 +173,6 @@ def final_metrics(trainer: Trainer, state) -> dict:
     if hasattr(lik, "current_log_scale"):
         metrics["decoder_scale"] = lik.scale
     return metrics
-
-
-def discretization_bits(data: Dataset, likelihood) -> int | None:
-    """8-bit data under a density needs the bin-width correction to report discrete bits/dim."""
-    discrete = likelihood.name == "bernoulli"
-    return 8 if data.eight_bit and not discrete else None
 
 
 def load_run(path: str | Path) -> Run:

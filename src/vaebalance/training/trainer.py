@@ -9,6 +9,7 @@ GradScaler uses), counted on the device and checked every few steps.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -31,6 +32,9 @@ from .trackers import TensorBoardTracker
 # Per-step statistics summed over an epoch, in this order (weighted by batch size).
 STAT_NAMES = ("loss", "elbo_nats", "rate_nats", "distortion_nats", "mse_per_element", "beta")
 CHECK_EVERY = 16  # steps between host reads of the non-finite counter
+
+
+log = logging.getLogger("vaebalance")
 
 
 class NonFiniteError(UserError):
@@ -84,6 +88,7 @@ def make_optimizer(cfg: RunConfig, model: nn.Module, loss_fn: nn.Module) -> torc
 class Hooks:
     """Optional callbacks; the library itself prints nothing."""
 
+    on_start: Callable[[int, int], None] | None = None  # (samples done, samples in all)
     on_samples: Callable[[int], None] | None = None  # called with the batch size, host-only
     on_epoch_end: Callable[[dict], None] | None = None  # called with {"train": row, "test": row}
     on_checkpoint: Callable[[TrainState], None] | None = None
@@ -110,6 +115,9 @@ class Trainer:
         self.total_epochs = math.ceil(self.total_steps / self.steps_per_epoch)
 
     def fit(self) -> TrainState:
+        if self.hooks.on_start:
+            b = self.cfg.train.batch_size
+            self.hooks.on_start(self.state.step * b, self.total_steps * b)
         while self.state.step < self.total_steps:
             start = time.perf_counter()
             train_row = self.train_epoch()
@@ -218,6 +226,18 @@ class Trainer:
             {**common, "split": "test", **test_row, "seconds": elapsed},
         ]
         report = self.loss_fn.balancer.report()
+        # A controller pinned at its clamp for a whole epoch cannot reach its target.
+        pinned = report.get("at_clamp_steps", 0) >= self.steps_per_epoch
+        if pinned:
+            report["target_met"] = False
+            log.warning(
+                "epoch %d: the %s balancer's multiplier sat at its clamp for the whole epoch; "
+                "its target looks infeasible (%s)",
+                self.state.epoch,
+                self.cfg.balancer.name,
+                ", ".join(f"{k}={v}" for k, v in report.items() if k.startswith("target")),
+            )
+        self.state.balancer_report = report
         for row in rows:
             row.update({f"balancer_{k}": v for k, v in report.items() if _scalar(v)})
         return rows

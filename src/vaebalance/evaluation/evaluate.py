@@ -1,0 +1,230 @@
+"""``evaluate_model``: every number of a trained VAE on a set of (test) examples, units in the keys."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+from torch import Tensor, nn
+
+from ..errors import check
+from ..objective import likelihoods
+from ..objective.kl import kl_normal_std
+from ..objective.units import LN2, bits_per_dim
+from .latent import ACTIVE_UNITS_THRESHOLD, active_units, aggregate_posterior_metrics, kl_per_dim
+from .likelihood import (
+    DEFAULT_MEMORY_BUDGET_MB,
+    PRECISIONS,
+    check_examples,
+    importance_weighted_nll,
+)
+from .reconstruction import reconstruction_error
+
+
+def evaluate_model(
+    model: nn.Module,
+    likelihood: likelihoods.Likelihood | str,
+    x: Tensor,
+    *,
+    iw_samples: int = 1000,
+    batch_size: int = 256,
+    discretization_bits: int | None = None,
+    seed: int = 0,
+    generator: torch.Generator | None = None,
+    memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
+    precision: str = "fp32",
+) -> dict:
+    """Evaluate a VAE on the examples x: ELBO terms, IWAE NLL, latent usage, reconstructions.
+
+    Per example in nats, then averaged over the N examples (DESIGN.md's units): rate
+    R = KL(q(z|x) ‖ N(0, I)) in closed form, summed over J; distortion D = E_q[−log p(x|z)]
+    summed over the K elements; −ELBO = R + D.
+
+    Keys (all means over the examples unless stated):
+
+    - ``elbo_nats`` (= −(R + D)), ``neg_elbo_nats``, ``rate_nats``, ``distortion_nats``, and
+      ``bits_per_dim`` (of −ELBO), ``rate_bits_per_dim``, ``distortion_bits_per_dim``: the
+      bits/dim add up, with any discretization correction counted in the distortion.
+    - ``nll_iw_nats``, ``nll_iw_bits_per_dim``: −L_k, the IWAE bound with k = ``iw_samples``
+      (Burda et al. 2016; :func:`~vaebalance.evaluation.likelihood.importance_weighted_nll`).
+      ``None`` when ``iw_samples`` = 0.
+    - ``bits_per_dim_convention``: how bits/dim were computed (the 8-bit correction or none).
+    - ``active_units`` (count of Var_x(μ_j) > ``active_units_threshold``), ``kl_per_dim``
+      (list, nats, per latent dim).
+    - ``mutual_info_nats``, ``total_correlation_nats``, ``aggregate_kl_nats``,
+      ``dimwise_kl_nats``, ``mutual_info_bound_nats`` (= log N): see
+      :func:`~vaebalance.evaluation.latent.aggregate_posterior_metrics` for their biases.
+    - ``mse_per_element``, ``psnr_db``: of the decoder mean at z = μ (the posterior mean).
+    - ``iw_samples``, ``distortion_samples`` (z draws per example behind D), ``examples``,
+      ``input_dim``, ``latent_dim``, ``seconds`` (wall time of this call).
+
+    The distortion is averaged over the same k importance samples (one sample when
+    ``iw_samples`` = 0): an unbiased estimate, k times less noisy than the single draw of a
+    training step. With the ``gaussian-optimal`` likelihood σ is the MSE of each decoder call
+    (a chunk of samples), so its NLL is only approximately per-example.
+
+    Args:
+        model: a VAE: ``encode(x) -> (mu, logvar)``, ``decode(z)``, ``latent_dim``.
+        likelihood: the trained :class:`~vaebalance.likelihoods.Likelihood` (with its learned
+            σ, e.g. ``loss_fn.likelihood``), or a name for one without learned parameters.
+        x: float examples [N ≥ 2, *shape] (in [0, 1] for the Bernoulli family).
+        iw_samples: k for the IWAE bound; 0 skips it.
+        batch_size: most examples per encoder/decoder block.
+        discretization_bits: 8 for 8-bit data under a continuous density (adds 8 bits/dim,
+            :func:`vaebalance.objective.units.bits_per_dim`); None for discrete likelihoods.
+        seed: seeds the noise when ``generator`` is None.
+        generator: a CPU ``torch.Generator``; draws ``randn(N, J)`` for the latent statistics,
+            then ``randn(max(k, 1), J)`` per example in order for the IWAE and distortion.
+        memory_budget_mb: roughly what one decoder call may use (sets the chunk sizes).
+        precision: ``"fp32"`` or ``"bf16"`` (the IWAE decoder calls under autocast).
+
+    Returns:
+        A dict of plain Python numbers (and one list), ready for ``metrics.json``.
+    """
+    start = time.perf_counter()
+    if isinstance(likelihood, str):
+        likelihood = likelihoods.get(likelihood)
+    check(
+        isinstance(likelihood, likelihoods.Likelihood),
+        f"likelihood must be a Likelihood or a name, got {type(likelihood).__name__}",
+    )
+    check(
+        isinstance(iw_samples, int) and not isinstance(iw_samples, bool) and iw_samples >= 0,
+        f"iw_samples must be an integer ≥ 0 (0 skips the IWAE bound), got {iw_samples!r}",
+    )
+    check(
+        isinstance(batch_size, int) and batch_size >= 1,
+        f"batch_size must be an integer ≥ 1, got {batch_size!r}",
+    )
+    check(
+        discretization_bits is None
+        or (isinstance(discretization_bits, int) and discretization_bits > 0),
+        f"discretization_bits must be None or a positive integer, got {discretization_bits!r}",
+    )
+    check(precision in PRECISIONS, f"precision must be one of {PRECISIONS}, got {precision!r}")
+    check(
+        isinstance(x, Tensor) and x.dim() >= 2 and x.shape[0] >= 2,
+        f"x must be a tensor [N, *example_shape] with N ≥ 2 examples; got "
+        f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}",
+    )
+    if generator is None:
+        generator = torch.Generator().manual_seed(seed)
+
+    was_training = model.training, likelihood.training
+    model.eval()
+    likelihood.eval()
+    try:
+        with torch.inference_mode():
+            check_examples(model, likelihood, x)
+            metrics = _evaluate(
+                model,
+                likelihood,
+                x,
+                iw_samples,
+                batch_size,
+                discretization_bits,
+                generator,
+                memory_budget_mb,
+                precision,
+            )
+    finally:
+        model.train(was_training[0])
+        likelihood.train(was_training[1])
+    metrics["seconds"] = time.perf_counter() - start
+    return metrics
+
+
+def _evaluate(
+    model, likelihood, x, iw_samples, batch_size, discretization_bits, generator, budget, precision
+) -> dict:
+    n, input_dim = x.shape[0], x[0].numel()
+    device = next(model.parameters()).device
+    mus, logvars = [], []
+    for s in range(0, n, batch_size):
+        mu, logvar = model.encode(x[s : s + batch_size].to(device))
+        mus.append(mu.float().cpu())
+        logvars.append(logvar.float().cpu())
+    mu, logvar = torch.cat(mus), torch.cat(logvars)
+    latent_dim = mu.shape[1]
+
+    # Noise order (documented in evaluate_model): the latent statistics first, then the IWAE.
+    aggregate = aggregate_posterior_metrics(
+        mu, logvar, eps=torch.randn(n, latent_dim, generator=generator)
+    )
+    k = max(iw_samples, 1)
+    iw = importance_weighted_nll(
+        model,
+        likelihood,
+        x,
+        k,
+        batch_size=batch_size,
+        memory_budget_mb=budget,
+        generator=generator,
+        precision=precision,
+        validate=False,
+    )
+    rate = float(kl_normal_std(mu.double(), logvar.double()).sum(1).mean())
+    distortion = float(iw.distortion_nats.double().mean())
+    neg_elbo = rate + distortion
+    n_active, _ = active_units(mu)
+
+    def bpd(nats, discretized=True):
+        return float(bits_per_dim(nats, input_dim, discretization_bits if discretized else None))
+
+    nll_iw = float(iw.nll_nats.double().mean()) if iw_samples > 0 else None
+    metrics = {
+        "elbo_nats": -neg_elbo,
+        "neg_elbo_nats": neg_elbo,
+        "rate_nats": rate,
+        "distortion_nats": distortion,
+        "bits_per_dim": bpd(neg_elbo),
+        "rate_bits_per_dim": bpd(rate, discretized=False),
+        "distortion_bits_per_dim": bpd(distortion),
+        "nll_iw_nats": nll_iw,
+        "nll_iw_bits_per_dim": bpd(nll_iw) if nll_iw is not None else None,
+        "bits_per_dim_convention": _convention(input_dim, discretization_bits),
+        "active_units": n_active,
+        "active_units_threshold": ACTIVE_UNITS_THRESHOLD,
+        "kl_per_dim": [float(v) for v in kl_per_dim(mu, logvar)],
+        **aggregate,
+        **reconstruction_error(model, likelihood, x, batch_size),
+        "iw_samples": iw_samples,
+        "distortion_samples": k,
+        "examples": n,
+        "input_dim": input_dim,
+        "latent_dim": latent_dim,
+    }
+    return metrics
+
+
+def _convention(input_dim: int, discretization_bits: int | None) -> str:
+    base = f"bits/dim = nats / (K ln 2) with K = {input_dim} (1 nat = {1 / LN2:.4f} bits)"
+    if not discretization_bits:
+        return base + "; no discretization correction (a discrete likelihood or continuous data)"
+    return (
+        f"{base}, plus {discretization_bits} bits/dim for {discretization_bits}-bit data under a "
+        f"continuous density (bins of width 2^-{discretization_bits}, Theis et al. 2016); the "
+        f"correction is in bits_per_dim, distortion_bits_per_dim and nll_iw_bits_per_dim, not in "
+        f"rate_bits_per_dim"
+    )
+
+
+def evaluate_dataset(model, likelihood, data, *, iw_samples, batch_size, seed=0, precision="fp32"):
+    """:func:`evaluate_model` on a dataset's test split, with its bits/dim convention.
+
+    8-bit data under a density (anything but the Bernoulli likelihood, which is already
+    discrete) gets the bin-width correction, so its bits/dim compare with discrete models.
+    """
+    name = likelihood if isinstance(likelihood, str) else likelihood.name
+    bits = 8 if data.eight_bit and name != "bernoulli" else None
+    device = next(model.parameters()).device
+    return evaluate_model(
+        model,
+        likelihood,
+        data.to_float(data.test.to(device)),
+        iw_samples=iw_samples,
+        batch_size=batch_size,
+        discretization_bits=bits,
+        seed=seed,
+        precision=precision,
+    )

@@ -1,0 +1,126 @@
+"""diagnose: each verdict from numbers built to show it, and the healthy case."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from vaebalance import likelihoods
+from vaebalance.evaluation import Verdict, diagnose, evaluate_model, format_verdicts
+
+from .conftest import small_model
+
+HEALTHY = {
+    "rate_nats": 20.0,
+    "distortion_nats": 230.0,
+    "neg_elbo_nats": 250.0,
+    "active_units": 12,
+    "latent_dim": 16,
+    "kl_per_dim": [1.6] * 12 + [0.05] * 4,
+    "mutual_info_nats": 8.0,
+    "mse_per_element": 0.006,
+    "psnr_db": 22.2,
+}
+
+
+def codes(verdicts: list[Verdict]) -> list[str]:
+    return [v.code for v in verdicts]
+
+
+def test_healthy():
+    (v,) = diagnose(HEALTHY)
+    assert (v.code, v.severity) == ("healthy", "ok")
+    assert "12 of 16" in v.message and "8%" in v.message
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"active_units": 0},
+        {"rate_nats": 0.02, "mutual_info_nats": 0.01, "kl_per_dim": [0.02 / 16] * 16},
+    ],
+)
+def test_posterior_collapse(change):
+    verdicts = diagnose({**HEALTHY, **change})
+    assert verdicts[0].code == "posterior-collapse" and verdicts[0].severity == "problem"
+    assert verdicts[0].option == "--balancer control --set balancer.target_kl=16"
+    with_beta = diagnose({**HEALTHY, **change}, config={"balancer": {"beta": 4}})
+    assert "balancer.beta" in with_beta[0].option and "4" in with_beta[0].message
+
+
+def test_small_rate_with_information_is_not_collapse():
+    m = {**HEALTHY, "rate_nats": 0.08, "mutual_info_nats": 0.07, "active_units": 1}
+    assert "posterior-collapse" not in codes(diagnose(m))
+
+
+def test_kl_domination_with_a_fixed_sigma_gaussian():
+    m = {**HEALTHY, "rate_nats": 3.0, "neg_elbo_nats": 800.0, "mse_per_element": 0.04}
+    del m["psnr_db"]  # derived from the MSE: 14 dB
+    config = {"likelihood": {"name": "gaussian", "sigma": 1.0}, "model": {"latent_dim": 16}}
+    (v,) = diagnose(m, config=config)
+    assert (v.code, v.severity) == ("kl-domination", "problem")
+    assert v.option == "--likelihood gaussian-learned"
+    assert "0.38%" in v.message and "14 dB" in v.message
+
+
+def test_kl_domination_from_a_large_beta_is_a_warning_when_reconstructions_are_fine():
+    m = {**HEALTHY, "rate_nats": 4.0, "neg_elbo_nats": 250.0, "beta": 8.0}
+    (v,) = diagnose(m)
+    assert (v.code, v.severity, v.option) == (
+        "kl-domination",
+        "warning",
+        "lower balancer.beta (now 8)",
+    )
+
+
+def test_unused_latent_budget():
+    m = {**HEALTHY, "active_units": 4, "kl_per_dim": [5.0] * 4 + [0.01] * 12, "rate_nats": 20.12}
+    (v,) = diagnose(m)
+    assert (v.code, v.severity) == ("unused-latent-budget", "warning")
+    assert "12 of 16" in v.message and v.option == "--set model.latent_dim=5"
+
+
+def test_infeasible_target_reported_by_the_balancer():
+    m = {**HEALTHY, "target_met": False, "target_kl": 60.0}
+    (v,) = diagnose(m)
+    assert (v.code, v.severity) == ("infeasible-target", "problem")
+    assert "target_kl = 60" in v.message and v.option.startswith("--set balancer.target_kl=20")
+
+
+def test_infeasible_target_from_a_pinned_weight_in_history_strings():
+    betas = ["1.0", "0.3", "0.01", "0.001", "0.001", "0.001"]
+    history = [
+        {"epoch": str(i), "split": "train", "beta": b, "loss": ""} for i, b in enumerate(betas)
+    ]
+    config = {"balancer": {"name": "geco", "target_mse": 0.001}}
+    (v,) = diagnose(HEALTHY, history=history, config=config)
+    assert v.code == "infeasible-target" and "pinned" in v.message
+    assert v.option.startswith("--set balancer.target_mse=0.0072")
+    running = [{"beta": str(10.0 ** (i / 2))} for i in range(6)]
+    assert "running away" in diagnose(HEALTHY, history=running)[0].message
+
+
+def test_a_constant_beta_in_history_is_fine():
+    history = [{"beta": "4"} for _ in range(10)]
+    assert codes(diagnose(HEALTHY, history=history)) == ["healthy"]
+
+
+def test_nothing_to_judge():
+    (v,) = diagnose({"seconds": 1.0})
+    assert v.code == "not-enough-metrics"
+
+
+def test_json_and_terminal_text_of_a_real_evaluation():
+    model = small_model()
+    x = torch.rand(20, 5, generator=torch.Generator().manual_seed(0))
+    metrics = evaluate_model(model, likelihoods.get("bernoulli"), x, iw_samples=3)
+    verdicts = diagnose(metrics)
+    json.dumps([v.to_json() for v in verdicts])
+    text = format_verdicts(verdicts)
+    assert verdicts[0].title in text
+    problems = diagnose({**HEALTHY, "active_units": 0})
+    assert "PROBLEM" in format_verdicts(problems) and "change: --balancer" in format_verdicts(
+        problems
+    )
