@@ -27,6 +27,10 @@ COLLAPSE_MI_NATS = 0.05
 # for data in [0, 1] — visibly blurry. A β above 1 is evidence on its own.
 DOMINATION_RATE_FRACTION = 0.02
 POOR_PSNR_DB = 20.0
+# KL ignored: the aggregate posterior q(z) sits far from the prior, more than 2 nats per latent
+# dim of KL(q(z) ‖ p(z)) (a β = 1 VAE here measures well under 1 per dim): the decoder is fed
+# codes the prior never produces, so samples from the prior do not look like the data.
+IGNORED_AGGREGATE_KL_PER_DIM = 2.0
 # Unused latent budget: at least half of the dims (and at least two) inactive, while the
 # active ones carry 90% of the rate: the model needs fewer dims, or β keeps the rest shut.
 UNUSED_FRACTION = 0.5
@@ -86,7 +90,7 @@ def diagnose(
     facts = _Facts(metrics, history or [], config or {})
     verdicts = [
         v
-        for check in (_collapse, _kl_domination, _unused_budget, _infeasible_target)
+        for check in (_collapse, _kl_domination, _kl_ignored, _unused_budget, _infeasible_target)
         if (v := check(facts)) is not None
     ]
     if not verdicts:
@@ -118,6 +122,7 @@ class _Facts:
         if self.neg_elbo is None and self.rate is not None and self.distortion is not None:
             self.neg_elbo = self.rate + self.distortion
         self.mi = num(metrics.get("mutual_info_nats"))
+        self.aggregate_kl = num(metrics.get("aggregate_kl_nats"))
         self.au = num(metrics.get("active_units"))
         self.kl_per_dim = [num(v) for v in metrics.get("kl_per_dim") or []]
         self.latent_dim = num(
@@ -251,6 +256,37 @@ def _kl_domination(f: _Facts) -> Verdict | None:
     return Verdict("kl-domination", severity, "KL domination", message, option, numbers)
 
 
+def _kl_ignored(f: _Facts) -> Verdict | None:
+    if f.aggregate_kl is None or not f.latent_dim:
+        return None
+    per_dim = f.aggregate_kl / f.latent_dim
+    if per_dim <= IGNORED_AGGREGATE_KL_PER_DIM:
+        return None
+    message = (
+        f"The KL term is too weak to shape the latent space: the codes do not follow the prior "
+        f"(aggregate KL(q(z) ‖ p(z)) = {f.aggregate_kl:.3g} nats, {per_dim:.2g} per latent dim"
+    )
+    if f.rate is not None:
+        message += f"; rate {f.rate:.3g} nats/example"
+    message += (
+        "). Reconstructions can be sharp, but samples from the prior will not look like the "
+        "data and interpolations cross holes in the latent space."
+    )
+    if f.beta is not None and f.beta < 1:
+        message += f" The KL weight β = {f.beta:.3g} < 1 lets the rate grow unchecked."
+        option = f"raise balancer.beta (now {f.beta:.3g}) towards 1"
+    else:
+        option = "--likelihood gaussian-learned (a calibrated decoder, β = 1)"
+    numbers = {
+        "aggregate_kl_nats": f.aggregate_kl,
+        "aggregate_kl_per_dim": per_dim,
+        "rate_nats": f.rate,
+        "beta": f.beta,
+        "ignored_aggregate_kl_per_dim": IGNORED_AGGREGATE_KL_PER_DIM,
+    }
+    return Verdict("kl-ignored", "problem", "KL ignored", message, option, numbers)
+
+
 def _unused_budget(f: _Facts) -> Verdict | None:
     if f.au is None or f.au < 1 or not f.latent_dim or not f.kl_per_dim:
         return None
@@ -359,7 +395,7 @@ def _healthy(f: _Facts) -> Verdict:
             "vaebalance evaluate",
         )
     message = (
-        "No sign of collapse, KL domination, unused dims or an infeasible target: "
+        "No sign of collapse, KL domination, an ignored KL, unused dims or an infeasible target: "
         + ", ".join(parts)
         + "."
     )
