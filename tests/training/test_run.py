@@ -1,6 +1,7 @@
 """End-to-end runs on tiny data: loss goes down, the run directory is complete, resume is exact."""
 
 import json
+import math
 
 import pytest
 import torch
@@ -148,3 +149,22 @@ def test_output_directory_must_be_new(tmp_path):
     with pytest.raises(UserError, match="exists and is not empty"):
         train(tiny(), tmp_path / "x")
     assert (tmp_path / "x" / "keep.txt").read_text() == "mine"
+
+
+def test_tensorboard_event_files_with_image_grids(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    path, _ = train(tiny("train.epochs=2", "train.tensorboard=true"), tmp_path / "tb")
+    events = EventAccumulator(str(path / "tensorboard"))
+    events.Reload()
+    tags = events.Tags()
+    assert "train/rate_nats" in tags["scalars"] and "test/elbo_nats" in tags["scalars"]
+    assert {"reconstructions", "samples"} <= set(tags["images"])
+
+
+def test_bf16_autocast_trains_to_a_finite_elbo(tmp_path):
+    path, metrics = train(tiny("train.precision=bf16", "train.epochs=5"), tmp_path / "bf16")
+    losses = [r["loss"] for r in RunDir(path).history() if r["split"] == "train"]
+    assert losses[-1] < losses[0]
+    assert metrics["skipped_steps"] == 0 and math.isfinite(metrics["elbo_nats"])

@@ -6,34 +6,14 @@ the chain in Python then, e.g. ``chain(Warmup(steps=2000), Capacity(steps=50000)
 
 from __future__ import annotations
 
-import inspect
-
-from ..errors import UserError, unknown_choice
+from ..errors import UserError
+from ..registry import Registry
 from .base import Balancer, Chain
 
-_REGISTRY: dict[str, type[Balancer]] = {}
-
-
-def register(cls: type[Balancer]) -> type[Balancer]:
-    """Class decorator: make ``cls`` selectable by ``cls.name``."""
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def names() -> list[str]:
-    return sorted(_REGISTRY)
-
-
-def parameters(name: str) -> dict[str, object]:
-    """The parameters of balancer ``name`` with their defaults."""
-    if name not in _REGISTRY:
-        raise unknown_choice("balancer", name, _REGISTRY)
-    sig = inspect.signature(_REGISTRY[name].__init__)
-    return {
-        p.name: p.default
-        for p in list(sig.parameters.values())[1:]
-        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-    }
+_REGISTRY = Registry("balancer")
+register = _REGISTRY.register
+names = _REGISTRY.names
+parameters = _REGISTRY.parameters
 
 
 def get(name: str | Balancer, **params) -> Balancer:
@@ -42,14 +22,7 @@ def get(name: str | Balancer, **params) -> Balancer:
         return name
     if "+" in name:
         return _get_chain([part.strip() for part in name.split("+")], params)
-    valid = parameters(name)
-    unknown = sorted(set(params) - set(valid))
-    if unknown:
-        raise UserError(
-            f"balancer {name!r} takes no parameter {', '.join(unknown)}; "
-            f"valid: {', '.join(valid) or 'none'}"
-        )
-    return _REGISTRY[name](**params)
+    return _REGISTRY.create(name, **params)
 
 
 def _get_chain(parts: list[str], params: dict) -> Chain:
@@ -64,7 +37,7 @@ def _get_chain(parts: list[str], params: dict) -> Chain:
                 f"build the chain in Python with vaebalance.balancers.chain(...)"
             )
         given[owners[0]][key] = value
-    return Chain(*(_REGISTRY[part](**given[part]) for part in parts))
+    return Chain(*(_REGISTRY.create(part, **given[part]) for part in parts))
 
 
 def chain(*balancers: str | Balancer) -> Chain:

@@ -16,7 +16,6 @@ same number directly, because it runs in every training step.
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import torch
@@ -31,7 +30,8 @@ from torch.distributions import (
     Normal,
 )
 
-from ..errors import UserError, check, unknown_choice
+from ..errors import UserError, check
+from ..registry import Registry
 
 LOG_SCALE_FLOOR = -6.0  # σ-VAE's soft clip: σ ≥ e^-6 keeps the NLL finite as the MSE → 0
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -314,35 +314,19 @@ class LaplaceLikelihood(_LaplaceMixin, _FixedOrLearnedScale):
     name = "laplace"
 
 
-_REGISTRY: dict[str, type[Likelihood]] = {
-    cls.name: cls
-    for cls in (
-        BernoulliLikelihood,
-        ContinuousBernoulliLikelihood,
-        GaussianLikelihood,
-        GaussianLearnedLikelihood,
-        GaussianOptimalLikelihood,
-        GaussianPerPixelLikelihood,
-        LaplaceLikelihood,
-    )
-}
-
-
-def names() -> list[str]:
-    """The registered likelihood names."""
-    return sorted(_REGISTRY)
-
-
-def parameters(name: str) -> dict[str, object]:
-    """The parameters of likelihood ``name`` with their defaults."""
-    if name not in _REGISTRY:
-        raise unknown_choice("likelihood", name, _REGISTRY)
-    sig = inspect.signature(_REGISTRY[name].__init__)
-    return {
-        p.name: p.default
-        for p in list(sig.parameters.values())[1:]
-        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-    }
+_REGISTRY = Registry("likelihood")
+for _cls in (
+    BernoulliLikelihood,
+    ContinuousBernoulliLikelihood,
+    GaussianLikelihood,
+    GaussianLearnedLikelihood,
+    GaussianOptimalLikelihood,
+    GaussianPerPixelLikelihood,
+    LaplaceLikelihood,
+):
+    _REGISTRY.register(_cls)
+names = _REGISTRY.names
+parameters = _REGISTRY.parameters
 
 
 def get(name: str | Likelihood, **params) -> Likelihood:
@@ -350,13 +334,4 @@ def get(name: str | Likelihood, **params) -> Likelihood:
     if isinstance(name, Likelihood):
         check(not params, "parameters cannot be given with a likelihood instance")
         return name
-    if name not in _REGISTRY:
-        raise unknown_choice("likelihood", name, _REGISTRY)
-    valid = parameters(name)
-    unknown = set(params) - set(valid)
-    if unknown:
-        valid = ", ".join(valid) or "none"
-        raise UserError(
-            f"likelihood {name!r} takes no parameter {', '.join(sorted(unknown))}; valid: {valid}"
-        )
-    return _REGISTRY[name](**params)
+    return _REGISTRY.create(name, **params)
