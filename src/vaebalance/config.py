@@ -267,7 +267,7 @@ def validate(cfg: RunConfig) -> None:
         (t.epochs >= 1, f"train.epochs must be ≥ 1, got {t.epochs}"),
         (t.steps is None or t.steps >= 1, f"train.steps must be ≥ 1, got {t.steps}"),
         (t.batch_size >= 1, f"train.batch_size must be ≥ 1, got {t.batch_size}"),
-        (t.lr > 0, f"train.lr must be > 0, got {t.lr}"),
+        (0 < t.lr < float("inf"), f"train.lr must be > 0 and finite, got {t.lr}"),
         (all(0 <= b < 1 for b in t.betas), f"train.betas must be in [0, 1), got {t.betas}"),
         (t.weight_decay >= 0, f"train.weight_decay must be ≥ 0, got {t.weight_decay}"),
         (t.threads is None or t.threads >= 1, f"train.threads must be ≥ 1, got {t.threads}"),

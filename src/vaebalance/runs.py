@@ -40,22 +40,47 @@ CONFIG, RUN, MODEL, HISTORY, METRICS, REPORT = (
     "report.html",
 )
 CHECKPOINT_DIR = "checkpoint"
+TMP_SUFFIX = ".tmp"  # atomic_write's temporary files: ".<name>.<random>.tmp", never read
+
+# mkstemp creates files readable by their owner only; run files get the usual umask instead.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 def atomic_write(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
+
+    Raises:
+        UserError: if the file cannot be written (disk full, file too large, no permission);
+            the previous file, if any, is left as it was and no temporary file remains.
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o666 & ~_UMASK)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as e:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise UserError(f"cannot write {path}: {e.strerror or e}") from None
         raise
     _fsync_dir(path.parent)
+
+
+def remove_temporary_files(directory: str | Path) -> list[Path]:
+    """Delete what an interrupted :func:`atomic_write` left in ``directory``; returns them."""
+    removed = []
+    for tmp in Path(directory).glob(f".*{TMP_SUFFIX}"):
+        if tmp.is_file():
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -110,14 +135,19 @@ def read_tensors(path: str | Path) -> dict[str, torch.Tensor]:
 
 
 def write_csv(path: str | Path, rows: list[dict]) -> None:
+    """Rows as CSV; a non-finite float (an epoch without a finite step) is an empty cell."""
     buf = io.StringIO()
     columns: list[str] = []
     for row in rows:
         columns += [k for k in row if k not in columns]
     writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows([{k: _csv_safe(v) for k, v in row.items()} for row in rows])
     atomic_write(path, buf.getvalue().encode())
+
+
+def _csv_safe(value):
+    return "" if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def read_csv(path: str | Path) -> list[dict]:

@@ -90,7 +90,10 @@ class ELBOLoss(nn.Module):
         if not self._bound:
             self.bind(x[0].numel(), mu.shape[1])
         stats = Stats(rate.detach(), distortion.detach(), kl_per_dim.detach(), mse, self.step)
-        weights = self.balancer(stats, Weights(), self.training)
+        if self.training:
+            weights = self._balance_finite(stats)
+        else:
+            weights = self.balancer(stats, Weights(), False)
         loss = distortion + rate_term(kl_per_dim, weights)
         if self.training:
             self.step += 1
@@ -98,3 +101,20 @@ class ELBOLoss(nn.Module):
         return LossOutput(
             loss, -(distortion + rate), rate, distortion, kl_per_dim, beta, mse, weights
         )
+
+    def _balance_finite(self, stats: Stats) -> Weights:
+        """One training call of the balancer whose state update only counts on finite stats.
+
+        A batch with a NaN/inf statistic (bad data, a diverging step) would otherwise poison the
+        balancer's moving averages or integral for good. The buffers are restored where the
+        stats were not finite, with ``torch.where``: no host synchronisation.
+        """
+        before = [b.clone() for b in self.balancer.buffers()]
+        weights = self.balancer(stats, Weights(), True)
+        if before:
+            with torch.no_grad():
+                # rate is the sum of kl_per_dim: one non-finite entry makes the sum non-finite.
+                finite = torch.isfinite(stats.rate + stats.distortion + stats.mse_per_element)
+                for buf, old in zip(self.balancer.buffers(), before):
+                    buf.copy_(torch.where(finite, buf, old))
+        return weights

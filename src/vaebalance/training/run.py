@@ -20,9 +20,25 @@ from ..errors import UserError
 from ..evaluation.evaluate import evaluate_dataset
 from ..models import VAE
 from ..objective.elbo import ELBOLoss
-from ..runs import CONFIG, MODEL, RUN, RunDir, read_tensors, write_json, write_tensors
+from ..runs import (
+    CONFIG,
+    METRICS,
+    MODEL,
+    RUN,
+    RunDir,
+    read_tensors,
+    remove_temporary_files,
+    write_json,
+    write_tensors,
+)
 from . import runtime
-from .checkpoint import LATEST, load_checkpoint, load_module_tensors, module_tensors
+from .checkpoint import (
+    LATEST,
+    clean_checkpoint_dir,
+    load_checkpoint,
+    load_module_tensors,
+    module_tensors,
+)
 from .trainer import Hooks, NonFiniteError, Trainer, build
 
 # Fields a resumed run may change: how long it trains and how it uses the machine.
@@ -70,11 +86,10 @@ def train(
     """Train a new run as configured; returns its directory and final test metrics."""
     device = runtime.configure(cfg.train.threads, cfg.train.seed, cfg.train.device)
     data = load_dataset(cfg.data.name, cfg.data.data_dir, cfg.data.test_fraction, cfg.train.seed)
+    check_splits(data)
     model, loss_fn = build(cfg, data)
     run = RunDir(out or default_run_dir(cfg))
-    if run.path.exists() and any(run.path.iterdir()):
-        raise UserError(f"output directory {run.path} exists and is not empty (use --resume)")
-    run.path.mkdir(parents=True, exist_ok=True)
+    _make_output_dir(run.path)
     write_json(run / CONFIG, cfg.to_dict())
     write_json(
         run / RUN,
@@ -90,6 +105,45 @@ def train(
     return run.path, _fit(run, trainer)
 
 
+def check_splits(data: Dataset) -> None:
+    """The final evaluation needs two test examples; say so before any file is written."""
+    if len(data.test) < 2:
+        raise UserError(
+            f"the test split of {data.name} has {len(data.test)} example(s) of "
+            f"{len(data.train) + len(data.test)}; evaluation needs at least 2: use more data "
+            "or a larger data.test_fraction"
+        )
+
+
+def _make_output_dir(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise UserError(f"output path {path} exists and is not a directory")
+    if path.is_dir() and any(path.iterdir()):
+        raise UserError(f"output directory {path} exists and is not empty (use --resume)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot create output directory {path}: {e.strerror or e}") from None
+
+
+def dataset_record(run: RunDir) -> dict:
+    """The ``dataset`` entry of ``run.json``, checked: a UserError if it is damaged."""
+    info = run.info()
+    record = info.get("dataset") if isinstance(info, dict) else None
+    shape = record.get("shape") if isinstance(record, dict) else None
+    ok_shape = (
+        isinstance(shape, list)
+        and shape
+        and all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in shape)
+    )
+    if not (ok_shape and isinstance(record.get("source"), dict)):
+        raise UserError(
+            f"{run / RUN} has no valid 'dataset' entry (with 'shape' and 'source'); "
+            "the run directory is damaged"
+        )
+    return record
+
+
 def resume(path: str | Path, overrides: dict | None = None, hooks: Hooks | None = None):
     """Continue a stopped run from its last checkpoint to its configured end."""
     run = RunDir(path).require()
@@ -103,13 +157,16 @@ def resume(path: str | Path, overrides: dict | None = None, hooks: Hooks | None 
         section, _, field = key.partition(".")
         setattr(getattr(cfg, section), field, value)
     device = runtime.configure(cfg.train.threads, cfg.train.seed, cfg.train.device)
-    data = load_from_source(run.info()["dataset"]["source"])
+    data = load_from_source(dataset_record(run)["source"])
     model, loss_fn = build(cfg, data)
     trainer = Trainer(cfg, data, model, loss_fn, device, run, hooks)
     if (run.checkpoint_dir / LATEST).is_file():
         trainer.state = load_checkpoint(
             run.checkpoint_dir, trainer.model, trainer.loss_fn, trainer.optimizer, trainer.batch_rng
         )  # else it stopped before its first checkpoint: start over, with the same seed
+    # A process killed mid-write leaves temporary files (never read); remove them.
+    remove_temporary_files(run.path)
+    clean_checkpoint_dir(run.checkpoint_dir)
     if overrides:
         write_json(run / CONFIG, cfg.to_dict())
     run.update_info(status="running")
@@ -119,19 +176,33 @@ def resume(path: str | Path, overrides: dict | None = None, hooks: Hooks | None 
 def _fit(run: RunDir, trainer: Trainer) -> dict:
     try:
         state = trainer.fit()
-    except NonFiniteError:
+        write_tensors(run / MODEL, module_tensors(trainer.model, trainer.loss_fn))
+        metrics = final_metrics(trainer, state)
+        write_json(run / METRICS, metrics)
+    except NonFiniteError as e:
         # The model holds its last finite weights (bad steps were skipped): keep them.
         write_tensors(run / MODEL, module_tensors(trainer.model, trainer.loss_fn))
-        run.update_info(status="failed: non-finite training")
+        _mark(run, status="failed: non-finite training", error=str(e))
         raise
     except KeyboardInterrupt:
-        run.update_info(status="interrupted")
+        _mark(run, status="interrupted")
         raise
-    write_tensors(run / MODEL, module_tensors(trainer.model, trainer.loss_fn))
-    metrics = final_metrics(trainer, state)
-    write_json(run / "metrics.json", metrics)
-    run.update_info(status="finished")
+    except UserError as e:  # e.g. a disk that filled up: the last checkpoint still resumes
+        _mark(run, status="interrupted", error=str(e))
+        raise
+    finally:
+        if trainer.tracker:
+            trainer.tracker.close()
+    run.update_info(status="finished", error=None)
     return metrics
+
+
+def _mark(run: RunDir, **changes) -> None:
+    """Record why a run stopped, if the disk still lets us; the original error matters more."""
+    try:
+        run.update_info(**changes)
+    except UserError:
+        pass
 
 
 # Keys of metrics.json that describe training rather than measure the model.
@@ -180,9 +251,9 @@ def load_run(path: str | Path) -> Run:
     run = RunDir(path).require()
     cfg = RunConfig.from_dict(run.config())
     info = run.info()
-    shape = tuple(info["dataset"]["shape"])
+    shape = tuple(dataset_record(run)["shape"])
     stub = Dataset(
-        name=info["dataset"]["name"],
+        name=str(info["dataset"].get("name", run.path.name)),
         train=torch.zeros(0, *shape),
         test=torch.zeros(0, *shape),
         shape=shape,

@@ -160,7 +160,10 @@ class Trainer:
         steps = min(self.steps_per_epoch, self.total_steps - self.state.step)
         sums = torch.zeros(len(STAT_NAMES), device=dev)
         found_inf = torch.zeros((), device=dev)
-        bad_run = torch.zeros((), device=dev)  # consecutive non-finite steps
+        # Consecutive non-finite steps, continued across epochs, and the longest such run seen:
+        # a run that ends between two host checks must still stop training.
+        bad_run = torch.full((), float(self.state.bad_run), device=dev)
+        worst_run = bad_run.clone()
         bad_total = torch.zeros((), device=dev)
         self.optimizer.found_inf = found_inf
         try:
@@ -170,9 +173,10 @@ class Trainer:
                 good = 1.0 - found_inf
                 sums += torch.nan_to_num(stats) * good
                 bad_run.mul_(found_inf).add_(found_inf)
+                torch.maximum(worst_run, bad_run, out=worst_run)
                 bad_total += found_inf
                 if (i + 1) % CHECK_EVERY == 0 or i == steps - 1:
-                    self._check_bad_run(bad_run)
+                    self._check_bad_run(worst_run, self.state.step + i + 1)
                 if self.hooks.on_samples:
                     self.hooks.on_samples(len(x))
         finally:
@@ -180,7 +184,10 @@ class Trainer:
         self.state.step += steps
         n_bad = int(bad_total)
         self.state.bad_steps += n_bad
-        row = dict(zip(STAT_NAMES, (sums / max(steps - n_bad, 1)).tolist()))
+        self.state.bad_run = int(bad_run)
+        # An epoch whose every step was skipped has no statistics (NaN: an empty CSV cell).
+        means = sums / (steps - n_bad) if n_bad < steps else torch.full_like(sums, math.nan)
+        row = dict(zip(STAT_NAMES, means.tolist()))
         row["skipped_steps"] = n_bad
         return row
 
@@ -210,13 +217,16 @@ class Trainer:
             ]
         )
 
-    def _check_bad_run(self, bad_run) -> None:
-        if int(bad_run) >= self.cfg.train.max_bad_steps:
+    def _check_bad_run(self, worst_run, step: int) -> None:
+        n = int(worst_run)
+        if n >= self.cfg.train.max_bad_steps:
             raise NonFiniteError(
-                f"training stopped: {int(bad_run)} consecutive steps had a non-finite loss or "
-                f"gradient at step {self.state.step}; likely causes: a learning rate too high "
-                f"(train.lr={self.cfg.train.lr:g}), a decoder scale collapsing (a learned σ near "
-                "its clip) or an extreme β; the saved weights are the last finite ones"
+                f"training stopped at step {step}: {n} consecutive steps had a non-finite loss "
+                f"or gradient (train.max_bad_steps={self.cfg.train.max_bad_steps}); likely "
+                f"causes: a learning rate too high (train.lr={self.cfg.train.lr:g}), a decoder "
+                "scale collapsing (a learned σ near its clip), an extreme β from the "
+                f"{self.cfg.balancer.name!r} balancer, or NaN/inf in the data; the saved weights "
+                "are the last finite ones"
             )
 
     def _rows(self, train_row: dict, test_row: dict, elapsed: float) -> list[dict]:

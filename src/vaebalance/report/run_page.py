@@ -1,0 +1,136 @@
+"""What a run's report shows: config, metrics with units, curves, pictures, the diagnosis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ..errors import UserError
+from ..evaluation.diagnose import diagnose
+from ..runs import METRICS, MODEL, RunDir
+from .html import config_rows, data_uri, number
+from .pictures import (
+    TRAVERSAL_DIMS,
+    TRAVERSAL_VALUES,
+    is_image_shape,
+    reconstruction_png,
+    samples_png,
+    top_dims,
+    traversal_png,
+)
+from .plots import kl_bars, training_curves
+
+RECONSTRUCTED = 12  # test examples shown with their reconstructions
+
+# (metrics.json key, label, unit) in the order a reader wants them.
+METRIC_ROWS = (
+    ("neg_elbo_nats", "−ELBO = R + D", "nats/example"),
+    ("rate_nats", "rate R = KL(q(z|x) ‖ p(z))", "nats/example"),
+    ("distortion_nats", "distortion D = E[−log p(x|z)]", "nats/example"),
+    ("bits_per_dim", "−ELBO per input element", "bits/dim"),
+    ("nll_iw_nats", "IWAE NLL (upper bound on −log p(x))", "nats/example"),
+    ("mse_per_element", "MSE of the decoder mean", "per element"),
+    ("psnr_db", "PSNR", "dB"),
+    ("active_units", "active units (Var_x μ_j > 0.01)", "dims"),
+    ("latent_dim", "latent dims J", "dims"),
+    ("mutual_info_nats", "I(x; z)", "nats"),
+    ("total_correlation_nats", "total correlation", "nats"),
+    ("decoder_scale", "decoder σ (learned)", "data units"),
+    ("epochs", "epochs", ""),
+    ("steps", "optimizer steps", ""),
+    ("train_seconds", "training time", "s"),
+)
+
+
+def run_context(path: Path) -> dict:
+    """The template's variables for the run in ``path``."""
+    run = RunDir(path).require()
+    config, info, history = run.config(), run.info(), run.history()
+    metrics = run.metrics() if (run / METRICS).is_file() else {}
+    notes: dict[str, str] = {}
+    if not metrics:
+        notes["metrics"] = "No metrics.json: the run has not finished (or was not evaluated)."
+    kl = [float(v) for v in metrics.get("kl_per_dim") or []]
+    pictures = _pictures(path, info, kl, notes)
+    return {
+        "kind": "run",
+        "title": f"vaebalance run {path.name}",
+        "name": path.name,
+        "path": str(path.resolve()),
+        "status": str(info.get("status", "unknown")),
+        "created": str(info.get("created", "")),
+        "dataset": _dataset_text(info.get("dataset") or {}),
+        "config": config_rows(config),
+        "metrics": _metric_rows(metrics),
+        "verdicts": [v.to_json() for v in diagnose(metrics, history, config)] if metrics else [],
+        "curves": data_uri(training_curves(history)) if history else None,
+        "kl_bars": data_uri(kl_bars(kl, pictures.get("dims", []))) if kl else None,
+        "pictures": pictures,
+        "notes": notes,
+    }
+
+
+def _metric_rows(metrics: dict) -> list[dict]:
+    return [
+        {"label": label, "value": number(metrics[key]), "unit": unit, "key": key}
+        for key, label, unit in METRIC_ROWS
+        if metrics.get(key) is not None
+    ]
+
+
+def _dataset_text(d: dict) -> str:
+    shape = "×".join(str(s) for s in d.get("shape", []))
+    return (
+        f"{d.get('name', '?')}: examples of shape {shape}, "
+        f"{d.get('train_examples', '?')} train / {d.get('test_examples', '?')} test"
+    )
+
+
+def _pictures(path: Path, info: dict, kl: list[float], notes: dict) -> dict:
+    """Reconstructions, prior samples and traversals as data URIs, or notes saying why not."""
+    from ..training import load_run
+
+    shape = (info.get("dataset") or {}).get("shape") or []
+    if not is_image_shape(shape):
+        notes["pictures"] = (
+            f"The examples are not images (shape ({', '.join(map(str, shape))})), so there are "
+            "no reconstructions, samples or traversals to show."
+        )
+        return {}
+    if not (path / MODEL).is_file():
+        notes["pictures"] = f"No {MODEL} yet: the pictures appear once training has finished."
+        return {}
+    try:
+        run = load_run(path)
+    except UserError as e:
+        notes["pictures"] = f"The model cannot be loaded, so there are no pictures: {e}"
+        return {}
+    model, likelihood = run.model, run.loss_fn.likelihood
+    x = _test_examples(run, notes)
+    dims = top_dims(kl) if kl else list(range(min(TRAVERSAL_DIMS, model.latent_dim)))
+    with torch.no_grad():
+        base = model.encode(x[:1])[0][0] if x is not None else torch.zeros(model.latent_dim)
+    out = {
+        "samples": data_uri(samples_png(model, likelihood)),
+        "traversals": data_uri(traversal_png(model, likelihood, base, dims)),
+        "dims": dims,
+        "dim_kl": [(j, kl[j] if kl else None) for j in dims],
+        "values": [f"{v:g}" for v in TRAVERSAL_VALUES.tolist()],
+        "base": "μ of the first test example" if x is not None else "z = 0",
+    }
+    if x is not None:
+        out["reconstructions"] = data_uri(reconstruction_png(model, likelihood, x))
+    return out
+
+
+def _test_examples(run, notes: dict):
+    try:
+        data = run.dataset()
+    except (UserError, OSError) as e:
+        notes["reconstructions"] = (
+            f"Reconstructions are skipped because the run's data cannot be loaded: {e}. "
+            "The traversals start from z = 0 instead."
+        )
+        return None
+    return data.to_float(data.test[:RECONSTRUCTED])

@@ -1,0 +1,86 @@
+"""Where a sweep's runs execute: worker processes on this machine, or a Ray cluster.
+
+A backend takes the tasks, a worker count and a callback, and calls the callback in *this*
+process with each run's row as soon as that run ends, in whatever order runs end; the caller
+writes ``sweep.csv`` from there, so only one process ever writes it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from ..errors import UserError, unknown_choice
+from .worker import Task, make_row, one_line, run_task
+
+OnRow = Callable[[dict], None]
+Backend = Callable[[list[Task], int, OnRow], None]
+
+
+def run_local(tasks: list[Task], workers: int, on_row: OnRow) -> None:
+    """Run the tasks in ``workers`` spawned processes (in this process when ``workers`` is 1).
+
+    Spawn, not fork: a forked child inherits torch's thread pools and locks mid-state, and
+    fork is unsafe once threads exist; a fresh interpreter costs a second of imports per
+    worker, once.
+    """
+    if workers <= 1:
+        for task in tasks:
+            on_row(run_task(task))
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(run_task, task): task for task in tasks}
+        try:
+            for future in as_completed(futures):
+                try:
+                    row = future.result()
+                except Exception as e:  # the worker process died (killed, out of memory)
+                    row = make_row(futures[future], "failed", {}, None, one_line(e))
+                on_row(row)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+def run_ray(tasks: list[Task], workers: int, on_row: OnRow) -> None:
+    """Run the tasks as Ray tasks (on the cluster ``RAY_ADDRESS`` names, else a local one).
+
+    Each task asks Ray for as many CPUs as its ``train.threads``; Ray decides how many run at
+    once. Run directories are written by the workers, so on a cluster the sweep directory must
+    be on a file system every node shares.
+    """
+    import ray
+
+    ray.init(ignore_reinit_error=True)
+    remote = ray.remote(run_task)
+    remotes = {}
+    for task in tasks:
+        cpus = task.config["train"].get("threads") or 1
+        remotes[remote.options(num_cpus=cpus).remote(task)] = task
+    pending = list(remotes)
+    while pending:
+        done, pending = ray.wait(pending, num_returns=1)
+        try:
+            row = ray.get(done[0])
+        except Exception as e:  # the Ray worker died
+            row = make_row(remotes[done[0]], "failed", {}, None, one_line(e))
+        on_row(row)
+
+
+BACKENDS: dict[str, Backend] = {"local": run_local, "ray": run_ray}
+
+
+def get_backend(name: str) -> Backend:
+    """The named backend; checks its dependency now, before any run starts."""
+    if name not in BACKENDS:
+        raise unknown_choice("backend", name, BACKENDS)
+    if name == "ray":
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            raise UserError(
+                "--backend ray needs the ray package: pip install 'vaebalance[ray]'"
+            ) from None
+    return BACKENDS[name]

@@ -1,0 +1,96 @@
+"""What ``vaebalance sweep`` prints: the plan, a line per ended run, a table and the choice."""
+
+from __future__ import annotations
+
+import sys
+
+from .recommend import Recommendation
+from .sweep import Plan, Sweep
+from .worker import ROW_METRICS
+
+COLUMNS = {
+    "rate_nats": "rate",
+    "distortion_nats": "distortion",
+    "elbo_nats": "ELBO",
+    "nll_iw_nats": "IWAE NLL",
+    "mse_per_element": "MSE/elem",
+    "active_units": "AU",
+    "wall_seconds": "wall s",
+}
+
+
+class SweepConsole:
+    """Progress lines as runs end (on stderr, so stdout stays the summary)."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet, self.ended, self.todo = quiet, 0, 0
+
+    def plan(self, plan: Plan) -> None:
+        self.todo = plan.todo
+        if self.quiet:
+            return
+        before = f", {plan.finished} finished before" if plan.finished else ""
+        how = f" on {plan.workers} worker(s) × {plan.threads} thread(s)" if plan.todo else ""
+        print(
+            f"sweep {plan.path}: {plan.total} runs{before}, {plan.todo} to run{how} "
+            f"(repeat the command with --out {plan.path} to resume)",
+            file=sys.stderr,
+        )
+
+    def row(self, row: dict) -> None:
+        self.ended += 1
+        if self.quiet:
+            return
+        head = f"[{self.ended}/{self.todo}] {row['run']}"
+        if row["status"] == "finished":
+            print(
+                f"{head}: rate {row['rate_nats']:.4g}, distortion {row['distortion_nats']:.4g} "
+                f"nats ({row['wall_seconds']:.1f} s)",
+                file=sys.stderr,
+            )
+        else:
+            print(f"{head}: failed: {row['error']}", file=sys.stderr)
+
+
+def summary(sweep: Sweep, choice: Recommendation | None, report=None) -> None:
+    """The comparison table, the recommendation with its reason, and where the files are."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    keys = list(sweep.grid)
+    # ELBO is −(rate + distortion), already shown; a column nobody filled in is noise.
+    shown = [
+        k
+        for k in (*ROW_METRICS, "wall_seconds")
+        if k != "elbo_nats" and any(_cell(r.get(k)) != "—" for r in sweep.rows)
+    ]
+    table = Table(title=f"sweep — {sweep.path}", box=box.SIMPLE_HEAD)
+    table.add_column("run", no_wrap=True)
+    for heading in [*(k.rpartition(".")[2] for k in keys), "status", *(COLUMNS[k] for k in shown)]:
+        table.add_column(heading, justify="left" if heading == "status" else "right")
+    for row in sweep.rows:
+        mark = " ★" if choice is not None and row["run"] == choice.run else ""
+        cells = [_cell(row.get(k)) for k in (*keys, "status", *shown)]
+        table.add_row(f"{row['run']}{mark}", *cells, style=None if mark == "" else "bold")
+    # Piped output has no terminal width; rich would assume 80 columns and squeeze the table.
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    console.print(table)
+    for row in sweep.rows:
+        if row["status"] != "finished":
+            console.print(f"{row['run']} failed: {row['error']}", highlight=False, markup=False)
+    if choice is not None:
+        console.print(f"recommended: {choice.run} ★ — {choice.reason}", highlight=False)
+    else:
+        console.print("no run finished, so there is nothing to recommend", highlight=False)
+    print(f"results: {sweep.path / 'sweep.csv'}")
+    if report is not None:
+        print(f"report: {report}")
+
+
+def _cell(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

@@ -1,0 +1,243 @@
+"""A resumable sweep: one run directory per grid point, ``sweep.csv`` and ``sweep.json``.
+
+Layout of a sweep directory::
+
+    sweep.json      the base config and the grid: what makes two commands "the same sweep"
+    sweep.csv       one row per ended run, in grid order, rewritten atomically after each
+    <run name>/     each run's directory, as ``vaebalance train`` writes it
+    rate_distortion.png, versus.png, report.html
+
+Running the same sweep again skips every run whose ``run.json`` says finished and whose
+``metrics.json`` exists, resumes runs that stopped after a checkpoint, and starts the rest
+over (failed runs included: a cause may have been fixed since).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .. import __version__
+from ..config import RunConfig
+from ..errors import UserError
+from ..runs import METRICS, RunDir, read_csv, read_json, write_csv, write_json
+from .backends import get_backend
+from .grid import Point, check_keys, expand, point_config
+from .worker import Task, make_row
+
+SWEEP_JSON, SWEEP_CSV = "sweep.json", "sweep.csv"
+LOCK = ".sweep.lock"
+# Config fields that may differ between re-runs of one sweep: they change speed, not results.
+MACHINE_FIELDS = (("train", "threads"),)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a sweep is about to do: runs in all, finished before, to run, and how."""
+
+    path: Path
+    total: int
+    finished: int
+    todo: int
+    workers: int
+    threads: int
+
+
+@dataclass
+class Sweep:
+    """A sweep's directory, grid and rows (runs that ended, in grid order)."""
+
+    path: Path
+    grid: dict[str, list[str]]
+    rows: list[dict]
+
+
+def run_sweep(
+    base: RunConfig,
+    grid: dict[str, list[str]],
+    out: str | Path | None = None,
+    *,
+    workers: int | None = None,
+    backend: str = "local",
+    report: bool = True,
+    on_plan: Callable[[Plan], None] | None = None,
+    on_row: Callable[[dict], None] | None = None,
+) -> Sweep:
+    """Run every point of ``grid`` on top of ``base``, skipping runs finished before.
+
+    Args:
+        base: the config every run shares.
+        grid: ``{dotted key: [raw values]}``, as :func:`~vaebalance.sweeps.grid.parse_grid`
+            returns it.
+        out: the sweep directory (default ``sweeps/<time>-<data>-<varied fields>``).
+        workers: runs at once (default: one per core, at most one per run left to do);
+            each run trains with cores // workers threads unless ``base.train.threads`` is set.
+        backend: ``"local"`` (worker processes) or ``"ray"``.
+        report: write each new run's ``report.html``.
+        on_plan: called once with the :class:`Plan`, before any run starts.
+        on_row: called with each row as its run ends.
+    """
+    if workers is not None and workers < 1:
+        raise UserError(f"--workers must be ≥ 1, got {workers}")
+    check_keys(grid, base)
+    points = expand(grid)
+    configs = [point_config(base, p) for p in points]  # every config error before any run
+    run_on = get_backend(backend)
+    path = Path(out) if out else default_sweep_dir(base, grid)
+    _claim(path, base, grid)
+    with _lock(path):
+        rows = _finished_rows(path, points)
+        todo = [p for p in points if p.name not in rows]
+        workers = max(1, min(workers or _cores(), len(todo)))
+        threads = base.train.threads or max(1, _cores() // workers)
+        names = {p.name for p in todo}
+        tasks = [
+            _task(path, p, c, threads, report) for p, c in zip(points, configs) if p.name in names
+        ]
+        if on_plan:
+            on_plan(Plan(path, len(points), len(rows), len(todo), workers, threads))
+        _write_rows(path, points, rows)
+
+        def collect(row: dict) -> None:
+            rows[row["run"]] = row
+            _write_rows(path, points, rows)
+            if on_row:
+                on_row(row)
+
+        if tasks:
+            run_on(tasks, workers, collect)
+    return Sweep(path, grid, [rows[p.name] for p in points if p.name in rows])
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """A sweep directory's grid and rows, as written so far."""
+    path = Path(path)
+    if not (path / SWEEP_JSON).is_file():
+        raise UserError(f"{path} is not a sweep directory (no {SWEEP_JSON})")
+    grid = read_json(path / SWEEP_JSON)["grid"]
+    return Sweep(path, grid, read_csv(path / SWEEP_CSV))
+
+
+def default_sweep_dir(base: RunConfig, grid: dict) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    data = Path(base.data.name).stem if "/" in base.data.name else base.data.name
+    fields = "-".join(k.rpartition(".")[2] for k in grid)
+    return Path("sweeps") / f"{stamp}-{data}-{fields}"
+
+
+def _task(path: Path, point: Point, cfg: RunConfig, threads: int, report: bool) -> Task:
+    if "train.threads" not in point.values:  # a grid over threads means it
+        cfg.train.threads = threads
+    return Task(point.name, point.values, str(path / point.name), cfg.to_dict(), report)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _record(base: RunConfig, grid: dict) -> dict:
+    """What identifies a sweep, as JSON would give it back (tuples become lists)."""
+    config = base.to_dict()
+    for section, field in MACHINE_FIELDS:
+        config[section].pop(field, None)
+    return json.loads(json.dumps({"base_config": config, "grid": grid}))
+
+
+def _claim(path: Path, base: RunConfig, grid: dict) -> None:
+    """Start a new sweep directory, or check that an existing one was made by this command."""
+    record = _record(base, grid)
+    if (path / SWEEP_JSON).is_file():
+        old = read_json(path / SWEEP_JSON)
+        old = {"base_config": old.get("base_config"), "grid": old.get("grid")}
+        if old != record:
+            raise UserError(
+                f"{path} holds a sweep made by a different command ({_difference(old, record)}); "
+                "repeat that command to resume it, or give a new --out"
+            )
+        return
+    if path.exists() and any(path.iterdir()):
+        raise UserError(f"{path} exists, is not empty and is not a sweep (no {SWEEP_JSON})")
+    path.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().isoformat(timespec="seconds")
+    write_json(path / SWEEP_JSON, {**record, "created": stamp, "vaebalance": __version__})
+
+
+def _difference(old: dict, new: dict) -> str:
+    """The first field that differs, said briefly: ``train.epochs 3 → 5``."""
+    if old["grid"] != new["grid"]:
+        return f"grid {_grid_text(old['grid'])} → {_grid_text(new['grid'])}"
+    before, after = _flat(old["base_config"] or {}), _flat(new["base_config"])
+    for key in sorted(set(before) | set(after)):
+        if before.get(key) != after.get(key):
+            return f"{key} {json.dumps(before.get(key))} → {json.dumps(after.get(key))}"
+    return "base config"
+
+
+def _grid_text(grid) -> str:
+    if not isinstance(grid, dict):
+        return "none"
+    return " ".join(f"{k}={','.join(map(str, v))}" for k, v in grid.items())
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in d.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[prefix + key] = value
+    return out
+
+
+@contextlib.contextmanager
+def _lock(path: Path):
+    """Hold an exclusive lock on the sweep directory: two sweeps writing one is a mistake."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: run unlocked
+        yield
+        return
+    with open(path / LOCK, "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"another sweep is running in {path}; wait for it to end") from None
+        yield
+
+
+def _finished_rows(path: Path, points: list[Point]) -> dict[str, dict]:
+    """Rows of runs that finished before, keyed by name; their wall times from sweep.csv."""
+    previous = {r.get("run"): r for r in read_csv(path / SWEEP_CSV)}
+    rows = {}
+    for point in points:
+        run = RunDir(path / point.name)
+        if not (run.is_run() and (run / METRICS).is_file()):
+            continue
+        try:
+            finished = run.info().get("status") == "finished"
+            metrics = run.metrics()
+        except UserError:  # a damaged record: the run is done again
+            continue
+        if not finished:
+            continue
+        before = previous.get(point.name) or {}
+        wall = before.get("wall_seconds") if before.get("status") == "finished" else None
+        if not isinstance(wall, (int, float)):
+            wall = metrics.get("train_seconds")
+        task = Task(point.name, point.values, str(run.path), {})
+        rows[point.name] = make_row(task, "finished", metrics, wall)
+    return rows
+
+
+def _write_rows(path: Path, points: list[Point], rows: dict[str, dict]) -> None:
+    ordered = [rows[p.name] for p in points if p.name in rows]
+    if ordered or (path / SWEEP_CSV).exists():
+        write_csv(path / SWEEP_CSV, ordered)

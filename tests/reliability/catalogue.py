@@ -1,0 +1,589 @@
+"""The catalogue of bad inputs: one table that both the test and ``docs/errors.md`` come from.
+
+Each case makes its input files in an empty working directory (``setup``), runs ``command``
+there, and expects exit code 2 with exactly one line on stderr: ``error: <message>``
+(``{cwd}`` in a message stands for the working directory). ``test_error_catalogue.py`` runs
+every case; ``docs/errors.md`` holds the same table, rendered by :func:`render_table`.
+After changing a case or a message, regenerate the table::
+
+    .venv/bin/python -m tests.reliability.catalogue --write
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
+START, END = "<!-- catalogue:start -->", "<!-- catalogue:end -->"
+
+# A finished run small enough to train in about a second (the `base` every run case copies).
+TINY = [
+    "model.hidden=[32]",
+    "model.latent_dim=4",
+    "train.epochs=1",
+    "train.threads=1",
+    "train.tensorboard=false",
+    "eval.iw_samples=0",
+]
+
+Setup = Callable[[Path, Path], None]  # (working directory, a finished tiny digits run)
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    input: str  # what is wrong, in words (the docs' first column)
+    command: str  # the command line, run in the working directory
+    message: str  # stderr is exactly "error: " + this
+    setup: Setup | None = None
+    subprocess: bool = False  # run as a real process, to prove there is no traceback
+    writes: bool = False  # the command may write (disk full); checked by its own test
+
+
+class Evil:
+    """Unpickling this runs code: it writes ``pwned`` into the file ``marker``."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return exec, (f"with open({self.marker!r}, 'w') as f: f.write('pwned')",)
+
+
+def evil_pickle(marker: Path) -> bytes:
+    return pickle.dumps({"weights": Evil(str(marker))}, protocol=4)
+
+
+# --- input makers -------------------------------------------------------------------------
+
+
+def _write(cwd: Path, rel: str, content: bytes | str) -> Path:
+    path = cwd / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        path.write_text(content)
+    else:
+        path.write_bytes(content)
+    return path
+
+
+def _npy(rel: str, array: np.ndarray, allow_pickle: bool = False) -> Setup:
+    def make(cwd, base):
+        (cwd / rel).parent.mkdir(parents=True, exist_ok=True)
+        np.save(cwd / rel, array, allow_pickle=allow_pickle)
+
+    return make
+
+
+def _file(rel: str, content: bytes | str) -> Setup:
+    return lambda cwd, base: _write(cwd, rel, content)
+
+
+def _images(rel: str, sizes: list[tuple[int, int]], broken: bool = False) -> Setup:
+    def make(cwd, base):
+        from PIL import Image
+
+        folder = cwd / rel
+        folder.mkdir(parents=True)
+        rng = np.random.default_rng(0)
+        for i, (w, h) in enumerate(sizes):
+            pixels = rng.integers(0, 256, size=(h, w), dtype=np.uint8)
+            Image.fromarray(pixels).save(folder / f"{i}.png")
+        if broken:
+            (folder / "9.png").write_bytes(b"this is not a png")
+
+    return make
+
+
+def _run(rel: str = "run", edit: Callable[[Path], None] | None = None) -> Setup:
+    """A copy of the finished tiny run at ``rel``, then ``edit`` applied to it."""
+
+    def make(cwd, base):
+        shutil.copytree(base, cwd / rel)
+        if edit:
+            edit(cwd / rel)
+
+    return make
+
+
+def _edit_json(rel: str, change: Callable[[dict], object]) -> Callable[[Path], None]:
+    def edit(run):
+        data = json.loads((run / rel).read_text())
+        data = change(data) or data
+        (run / rel).write_text(json.dumps(data))
+
+    return edit
+
+
+def _latent_5(config: dict) -> None:
+    config["model"]["latent_dim"] = 5
+
+
+def _remove(rel: str) -> Callable[[Path], None]:
+    return lambda run: (run / rel).unlink()
+
+
+def _replace(rel: str, content: bytes | str) -> Callable[[Path], None]:
+    return lambda run: _write(run, rel, content)
+
+
+def _state_file(run: Path) -> Path:
+    return next((run / "checkpoint").glob("state-*.safetensors"))
+
+
+def _pickle_as_state(run: Path) -> None:
+    _state_file(run).write_bytes(evil_pickle(run.parent / "pwned"))
+
+
+def _npy_run(cwd: Path, base: Path) -> None:
+    """A run trained on data/x.npy, whose file is then deleted."""
+    from vaebalance.config import build_config
+    from vaebalance.training import train
+
+    rng = np.random.default_rng(0)
+    (cwd / "data").mkdir()
+    np.save(cwd / "data/x.npy", rng.random((100, 6)).astype(np.float32))
+    train(build_config(None, [*TINY, f"data.name={cwd / 'data/x.npy'}"]), cwd / "run-npy")
+    (cwd / "data/x.npy").unlink()
+
+
+def _all(*setups: Setup) -> Setup:
+    def make(cwd, base):
+        for setup in setups:
+            setup(cwd, base)
+
+    return make
+
+
+_rng = np.random.default_rng(0)
+_nan = _rng.random((100, 5)).astype(np.float32)
+_nan[3, 2] = np.nan
+_npz_buf = {"a": np.zeros((10, 3)), "b": np.ones((10, 3))}
+
+
+def _npz(rel: str) -> Setup:
+    def make(cwd, base):
+        (cwd / rel).parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cwd / rel, **_npz_buf)
+
+    return make
+
+
+def _truncated_npy(cwd: Path, base: Path) -> None:
+    np.save(cwd / "full.npy", np.zeros((100, 8), dtype=np.float32))
+    raw = (cwd / "full.npy").read_bytes()
+    (cwd / "full.npy").unlink()
+    _write(cwd, "data/truncated.npy", raw[: len(raw) // 2])
+
+
+VALID_KEYS = (
+    "data.name, data.data_dir, data.test_fraction, model.arch, model.latent_dim, model.hidden, "
+    "model.channels, model.decoder, likelihood.name, balancer.name, balancer.beta, "
+    "balancer.beta_norm, balancer.mean_weight, train.epochs, train.steps, train.batch_size, "
+    "train.lr, train.betas, train.weight_decay, train.seed, train.threads, train.precision, "
+    "train.device, train.max_bad_steps, train.tensorboard, eval.iw_samples, eval.batch_size"
+)
+BALANCERS = "capacity, constant, control, cyclical, dynamic, free-bits, geco, warmup"
+CONTROL_PARAMS = (
+    "target_kl, kp, ki, beta_min, beta_max, alpha, target_start, target_steps, target_step, "
+    "target_every, tolerance"
+)
+GECO_PARAMS = "target_mse, alpha, lr, speedup, lambda_init, lambda_min, lambda_max, tolerance"
+ARRAY_SHAPES = (
+    "[N, D] tabular, [N, H, W] grayscale, [N, H, W, C] or [N, C, H, W] images with C in 1, 3"
+)
+FILE_TYPES = "a .npy, .npz or .csv file, or a folder of PNG/JPEG images"
+
+# fmt: off
+CASES = [
+    # --- data ---------------------------------------------------------------------------
+    Case("data-missing-path", "a data path that does not exist",
+         "vaebalance train --data data/missing.npy",
+         "no such file or directory: data/missing.npy", subprocess=True),
+    Case("data-unknown-name", "a misspelled dataset name",
+         "vaebalance train --data digts",
+         f"unknown dataset 'digts' (did you mean 'digits'?); valid names: cifar10, digits, "
+         f"fashion-mnist, mnist, or a path to {FILE_TYPES}"),
+    Case("data-empty-folder", "an empty folder",
+         "vaebalance train --data data/empty",
+         "data/empty holds no .png, .jpg or .jpeg files",
+         setup=lambda cwd, base: (cwd / "data/empty").mkdir(parents=True)),
+    Case("data-unreadable-image", "a folder with a file that is not an image",
+         "vaebalance train --data data/images",
+         "cannot read image data/images/9.png: cannot identify image file 'data/images/9.png'",
+         setup=_images("data/images", [(8, 8)] * 4, broken=True)),
+    Case("data-image-sizes-differ", "images of different sizes in one folder",
+         "vaebalance train --data data/images",
+         "images differ in size: data/images/0.png is 8x8 but data/images/2.png is 10x8; "
+         "resize them to one size",
+         setup=_images("data/images", [(8, 8), (8, 8), (10, 8)])),
+    Case("data-single-image", "one image file instead of its folder",
+         "vaebalance train --data data/images/0.png",
+         f"cannot load data/images/0.png: '.png' files are not supported (for images, give "
+         f"their folder); use {FILE_TYPES}",
+         setup=_images("data/images", [(8, 8)] * 2)),
+    Case("data-wrong-rank", "an array of rank 1",
+         "vaebalance train --data data/rank1.npy",
+         f"data/rank1.npy holds an array of shape (100,); accepted: {ARRAY_SHAPES}",
+         setup=_npy("data/rank1.npy", np.zeros(100, dtype=np.float32))),
+    Case("data-wrong-channels", "images with 5 channels",
+         "vaebalance train --data data/chan5.npy",
+         f"data/chan5.npy holds an array of shape (20, 5, 8, 8), with neither 1 nor 3 channels "
+         f"in axis 1 or 3; accepted: {ARRAY_SHAPES}",
+         setup=_npy("data/chan5.npy", np.zeros((20, 5, 8, 8), dtype=np.float32))),
+    Case("data-nan", "NaN in the data",
+         "vaebalance train --data data/nan.npy",
+         "data/nan.npy has 1 NaN and 0 infinite values, the first at index (3, 2)",
+         setup=_npy("data/nan.npy", _nan)),
+    Case("data-inf-csv", "an infinite value in a CSV",
+         "vaebalance train --data data/inf.csv",
+         "data/inf.csv line 3, column 1 ('a'): 'inf' is not finite (1 non-finite values in all)",
+         setup=_file("data/inf.csv", "a,b\n1,2\ninf,4\n5,6\n")),
+    Case("data-out-of-range", "float values outside [0, 1]",
+         "vaebalance train --data data/range.npy",
+         "data/range.npy has values in [0, 3], outside [0, 1]; scale images to [0, 1] (divide "
+         "8-bit pixels by 255) or store them as uint8",
+         setup=_npy("data/range.npy", np.linspace(0, 3, 60, dtype=np.float32).reshape(20, 3))),
+    Case("data-complex-dtype", "an array of complex numbers",
+         "vaebalance train --data data/complex.npy",
+         "data/complex.npy holds complex64 values; expected uint8, bool, int or float",
+         setup=_npy("data/complex.npy", np.ones((20, 4), dtype=np.complex64))),
+    Case("data-object-array", "an .npy of Python objects (a pickle inside)",
+         "vaebalance train --data data/objects.npy",
+         "data/objects.npy holds Python objects (an object array), which are not loaded for "
+         "safety; save plain numeric arrays instead",
+         setup=_npy("data/objects.npy", np.array([{"a": 1}] * 5, dtype=object), True)),
+    Case("data-pickle-as-npy", "a pickle renamed to .npy",
+         "vaebalance train --data data/pickle.npy",
+         "data/pickle.npy is not a valid .npy/.npz file: it starts with "
+         "b'\\x80\\x04\\x95W\\x00\\x00'",
+         setup=lambda cwd, base: _write(cwd, "data/pickle.npy", evil_pickle(Path("pwned")))),
+    Case("data-truncated-npy", "a truncated .npy file",
+         "vaebalance train --data data/truncated.npy",
+         "data/truncated.npy is not a valid .npy/.npz file: Failed to read all data for array. "
+         "Expected (100, 8) = 800 elements, could only read 384 elements. (file seems not fully "
+         "written?)",
+         setup=_truncated_npy),
+    Case("data-npz-ambiguous", "an .npz with several arrays, none named x",
+         "vaebalance train --data data/pair.npz",
+         "data/pair.npz holds arrays a, b; name the examples one of x, data, images, arr_0 (and "
+         "the labels y), or store only one array",
+         setup=_npz("data/pair.npz")),
+    Case("data-csv-text", "a non-numeric CSV cell",
+         "vaebalance train --data data/text.csv",
+         "data/text.csv line 3, column 2 ('b'): 'x' is not a number",
+         setup=_file("data/text.csv", "a,b\n1,2\n3,x\n")),
+    Case("data-csv-ragged", "a CSV row with a missing value",
+         "vaebalance train --data data/ragged.csv",
+         "data/ragged.csv line 3 has 1 values, expected 2 columns",
+         setup=_file("data/ragged.csv", "a,b\n1,2\n3\n")),
+    Case("data-csv-header-only", "a CSV with a header and no rows",
+         "vaebalance train --data data/header.csv",
+         "data/header.csv holds only a header row and no data",
+         setup=_file("data/header.csv", "a,b,c\n")),
+    Case("data-unsupported-suffix", "a torch .pt file as data",
+         "vaebalance train --data data/weights.pt",
+         f"cannot load data/weights.pt: '.pt' files are not supported; use {FILE_TYPES}",
+         setup=lambda cwd, base: _write(cwd, "data/weights.pt", evil_pickle(cwd / "pwned"))),
+    Case("data-too-few-test", "too few examples for a test split of 2",
+         "vaebalance train --data data/eleven.npy",
+         "the test split of data/eleven.npy has 1 example(s) of 11; evaluation needs at least 2: "
+         "use more data or a larger data.test_fraction",
+         setup=_npy("data/eleven.npy", np.full((11, 4), 0.5, dtype=np.float32))),
+    Case("data-empty-split", "a dataset too small to split",
+         "vaebalance train --data data/three.npy",
+         "test_fraction 0.1 of 3 examples leaves the test split empty; choose a test_fraction "
+         "that puts at least one example in each split",
+         setup=_npy("data/three.npy", np.full((3, 4), 0.5, dtype=np.float32))),
+    # --- model --------------------------------------------------------------------------
+    Case("model-conv-odd-size", "--model conv on 9×9 images",
+         "vaebalance train --data data/images --model conv",
+         "the conv model halves the image size at each stage; 9×9 is not divisible by 2 (use "
+         "--model mlp, or crop/pad to an even size)",
+         setup=_images("data/images", [(9, 9)] * 20)),
+    Case("model-conv-too-large", "--model conv on 100×100 images",
+         "vaebalance train --data data/images --model conv",
+         "the conv model takes images from 8×8 to 64×64; got 100×100",
+         setup=_images("data/images", [(100, 100)] * 20)),
+    Case("model-conv-on-table", "--model conv on tabular data",
+         "vaebalance train --data data/table.npy --model conv",
+         "the conv model needs images of shape (C, H, W) with C = 1 or 3; got (6,)",
+         setup=_npy("data/table.npy", np.full((20, 6), 0.5, dtype=np.float32))),
+    Case("model-latent-zero", "zero latent dimensions",
+         "vaebalance train --latent-dim 0",
+         "model.latent_dim must be ≥ 1, got 0"),
+    Case("model-unknown-arch", "an unknown architecture",
+         "vaebalance train --model rnn",
+         "unknown model arch 'rnn'; valid: conv, mlp"),
+    # --- config -------------------------------------------------------------------------
+    Case("config-unknown-key", "a misspelled config key",
+         "vaebalance train --set train.learning_rate=0.01",
+         f"unknown config key 'train.learning_rate'; valid keys: {VALID_KEYS}"),
+    Case("config-wrong-type", "a number field given a word",
+         "vaebalance train --set train.lr=fast",
+         "train.lr must be float; got 'fast'"),
+    Case("config-wrong-bool", "a boolean field given a word",
+         "vaebalance train --set train.tensorboard=maybe",
+         "train.tensorboard must be bool; got 'maybe'"),
+    Case("config-lr-zero", "a zero learning rate",
+         "vaebalance train --lr 0",
+         "train.lr must be > 0 and finite, got 0.0"),
+    Case("config-lr-inf", "an infinite learning rate",
+         "vaebalance train --lr inf",
+         "train.lr must be > 0 and finite, got inf"),
+    Case("config-epochs-zero", "zero epochs",
+         "vaebalance train --epochs 0",
+         "train.epochs must be ≥ 1, got 0"),
+    Case("config-test-fraction", "a test fraction of 1",
+         "vaebalance train --set data.test_fraction=1",
+         "data.test_fraction must be in (0, 1)"),
+    Case("config-precision", "an unknown precision",
+         "vaebalance train --precision fp8",
+         "unknown precision 'fp8'; valid: bf16, fp32"),
+    Case("config-set-syntax", "--set without a value",
+         "vaebalance train --set train.lr",
+         "--set takes section.field=value; got 'train.lr'"),
+    Case("config-file-missing", "a config file that does not exist",
+         "vaebalance train --config missing.yaml",
+         "no such config file: missing.yaml"),
+    Case("config-file-json", "a JSON config file that does not parse",
+         "vaebalance train --config bad.json",
+         "cannot parse config file bad.json: Expecting property name enclosed in double quotes: "
+         "line 1 column 2 (char 1)",
+         setup=_file("bad.json", "{train: 1}"), subprocess=True),
+    Case("config-file-yaml", "a YAML config file that does not parse",
+         "vaebalance train --config bad.yaml",
+         "cannot parse config file bad.yaml: while parsing a flow sequence",
+         setup=_file("bad.yaml", "train: [1, 2\n")),
+    Case("config-file-toml-key", "a TOML config file with an unknown key",
+         "vaebalance train --config unknown.toml",
+         f"unknown config key 'train.learning_rate'; valid keys: {VALID_KEYS}",
+         setup=_file("unknown.toml", "[train]\nlearning_rate = 0.01\n")),
+    Case("config-file-section", "a config file with an unknown section",
+         "vaebalance train --config unknown.json",
+         "unknown config section 'optimizer'; valid: balancer, data, eval, likelihood, model, "
+         "train",
+         setup=_file("unknown.json", '{"optimizer": {"lr": 0.1}}')),
+    Case("config-file-list", "a config file that is a list",
+         "vaebalance train --config list.json",
+         "config must be a mapping of sections; got list",
+         setup=_file("list.json", "[1, 2]")),
+    Case("config-file-suffix", "a config file with an unknown suffix",
+         "vaebalance train --config config.txt",
+         "config file config.txt must end in .json, .yaml, .yml or .toml",
+         setup=_file("config.txt", "train.lr = 0.1\n")),
+    Case("cli-unknown-option", "a misspelled option",
+         "vaebalance train --epoch 3",
+         "No such option: --epoch (Possible options: --epochs)"),
+    Case("cli-not-an-int", "an option's value of the wrong type",
+         "vaebalance train --epochs many",
+         "Invalid value for '--epochs': Input should be a valid integer, unable to parse "
+         "string as an integer"),
+    # --- likelihood and balancer --------------------------------------------------------
+    Case("likelihood-unknown", "an unknown likelihood",
+         "vaebalance train --likelihood poisson",
+         "unknown likelihood 'poisson'; valid: auto, bernoulli, continuous-bernoulli, gaussian, "
+         "gaussian-learned, gaussian-optimal, gaussian-perpixel, laplace"),
+    Case("balancer-unknown", "an unknown balancer",
+         "vaebalance train --balancer gecko",
+         f"unknown balancer 'gecko'; valid: {BALANCERS}"),
+    Case("balancer-unknown-parameter", "an unknown balancer parameter",
+         "vaebalance train --balancer geco --set balancer.target=0.01",
+         f"balancer 'geco' takes no parameter 'target'; valid: {GECO_PARAMS}"),
+    Case("balancer-wrong-balancer", "a parameter given to the wrong balancer",
+         "vaebalance train --balancer control --set balancer.target_mse=0.01",
+         f"balancer 'control' takes no parameter 'target_mse'; valid: {CONTROL_PARAMS}"),
+    Case("balancer-default-constant", "a target without choosing its balancer",
+         "vaebalance train --set balancer.target_kl=10",
+         "balancer 'constant' takes no parameter 'target_kl'; valid: beta, beta_norm, "
+         "mean_weight"),
+    Case("balancer-missing-target", "GECO without its target",
+         "vaebalance train --balancer geco",
+         "geco needs target_mse, the target MSE per input element"),
+    Case("balancer-zero-target", "a zero target MSE",
+         "vaebalance train --balancer geco --set balancer.target_mse=0",
+         "geco: target_mse must be > 0, got 0"),
+    Case("balancer-negative-target", "a negative target KL",
+         "vaebalance train --balancer control --set balancer.target_kl=-5",
+         "control: target_kl must be > 0 nats, got -5"),
+    Case("balancer-free-bits-groups", "free-bits groups that do not divide J",
+         "vaebalance train --balancer free-bits --set balancer.groups=3 --latent-dim 4",
+         "free-bits: groups=3 does not divide the 4 latent dims"),
+    Case("balancer-dynamic-likelihood", "a balancer incompatible with the likelihood",
+         "vaebalance train --balancer dynamic",
+         "dynamic sets the scale of a Gaussian decoder itself; pick --likelihood gaussian "
+         "(fixed sigma), not 'gaussian-learned'"),
+    # --- output directory ---------------------------------------------------------------
+    Case("out-not-empty", "--out an existing run",
+         "vaebalance train --out run",
+         "output directory run exists and is not empty (use --resume)",
+         setup=_run()),
+    Case("out-is-a-file", "--out an existing file",
+         "vaebalance train --out notes.txt",
+         "output path notes.txt exists and is not a directory",
+         setup=_file("notes.txt", "mine\n")),
+    Case("out-under-a-file", "--out inside a file (cannot be created)",
+         "vaebalance train --out notes.txt/run",
+         "cannot create output directory notes.txt/run: Not a directory",
+         setup=_file("notes.txt", "mine\n")),
+    # --- resume -------------------------------------------------------------------------
+    Case("resume-missing", "--resume a directory that does not exist",
+         "vaebalance train --resume runs/missing",
+         "no such run directory: runs/missing"),
+    Case("resume-not-a-run", "--resume a directory that is not a run",
+         "vaebalance train --resume data",
+         "data is not a vaebalance run (no config.json and run.json)",
+         setup=lambda cwd, base: (cwd / "data").mkdir()),
+    Case("resume-conflicting-change", "--resume with a config change it cannot make",
+         "vaebalance train --resume run --set model.latent_dim=8",
+         "--resume cannot change model.latent_dim of an existing run; changeable: "
+         "train.epochs, train.steps, train.tensorboard, train.threads",
+         setup=_run()),
+    Case("resume-with-out", "--resume with --out",
+         "vaebalance train --resume run --out elsewhere",
+         "--resume continues a run with its own config; drop --config and --out",
+         setup=_run()),
+    Case("resume-edited-config", "--resume a run whose config.json was edited (latent_dim)",
+         "vaebalance train --resume run",
+         "the weights in run/checkpoint do not match the run's config (3 problem(s), first: "
+         "size mismatch for encoder.1.2.weight: copying a param with shape torch.Size([8, 32]) "
+         "from checkpoint, the shape in current model is torch.Size([10, 32])); was "
+         "config.json edited?",
+         setup=_run(edit=_edit_json("config.json", _latent_5))),
+    Case("resume-corrupt-latest", "--resume with a corrupt checkpoint/latest.json",
+         "vaebalance train --resume run",
+         "corrupt JSON file run/checkpoint/latest.json: Expecting property name enclosed in "
+         "double quotes: line 2 column 1 (char 2)",
+         setup=_run(edit=_replace("checkpoint/latest.json", "{\n")), subprocess=True),
+    Case("resume-incomplete-latest", "--resume with a checkpoint/latest.json missing keys",
+         "vaebalance train --resume run",
+         "corrupt checkpoint in run/checkpoint: KeyError: 'param_groups'",
+         setup=_run(edit=_edit_json("checkpoint/latest.json",
+                                    lambda d: {"file": d["file"]}))),
+    Case("resume-latest-escapes", "--resume with latest.json naming a file elsewhere",
+         "vaebalance train --resume run",
+         "corrupt checkpoint run/checkpoint/latest.json: 'file' must name a "
+         "state-<step>.safetensors file in the same folder, got '../model.safetensors'",
+         setup=_run(edit=_edit_json("checkpoint/latest.json",
+                                    lambda d: {**d, "file": "../model.safetensors"}))),
+    Case("resume-pickle-checkpoint", "--resume with a pickle where the checkpoint tensors are",
+         "vaebalance train --resume run",
+         "corrupt or unreadable safetensors file run/checkpoint/state-000000025.safetensors: "
+         "Error while deserializing: header too large",
+         setup=_run(edit=_pickle_as_state)),
+    Case("resume-damaged-run-json", "--resume a run whose run.json lost its dataset entry",
+         "vaebalance train --resume run",
+         "run/run.json has no valid 'dataset' entry (with 'shape' and 'source'); the run "
+         "directory is damaged",
+         setup=_run(edit=_replace("run.json", "{}"))),
+    # --- evaluate, diagnose -------------------------------------------------------------
+    Case("evaluate-no-weights", "evaluate a run killed before the end (no weights yet)",
+         "vaebalance evaluate run",
+         "run has no trained weights (model.safetensors); did training finish?",
+         setup=_run(edit=_remove("model.safetensors")), subprocess=True),
+    Case("evaluate-weights-mismatch", "evaluate weights that do not match config.json",
+         "vaebalance evaluate run",
+         "the weights in run/model.safetensors do not match the run's config (3 problem(s), "
+         "first: size mismatch for encoder.1.2.weight: copying a param with shape "
+         "torch.Size([8, 32]) from checkpoint, the shape in current model is "
+         "torch.Size([10, 32])); was config.json edited?",
+         setup=_run(edit=_edit_json("config.json", _latent_5))),
+    Case("evaluate-iw-zero", "evaluate with --iw-samples 0",
+         "vaebalance evaluate run --iw-samples 0",
+         "--iw-samples must be ≥ 1, got 0",
+         setup=_run()),
+    Case("evaluate-dataset-moved", "evaluate a .npy run whose data file was deleted",
+         "vaebalance evaluate run-npy",
+         "the dataset is no longer where the run found it: {cwd}/data/x.npy",
+         setup=_npy_run),
+    Case("evaluate-corrupt-weights", "evaluate a run whose weights file is garbage",
+         "vaebalance evaluate run",
+         "corrupt or unreadable safetensors file run/model.safetensors: Error while "
+         "deserializing: header too large",
+         setup=_run(edit=_replace("model.safetensors", b"garbage!garbage!"))),
+    Case("evaluate-truncated-weights", "evaluate a run whose weights file is cut short",
+         "vaebalance evaluate run",
+         "corrupt or unreadable safetensors file run/model.safetensors: Error while "
+         "deserializing: invalid header length",
+         setup=_run(edit=lambda run: _write(
+             run, "model.safetensors", (run / "model.safetensors").read_bytes()[:108]))),
+    Case("evaluate-corrupt-config", "evaluate a run whose config.json is not JSON",
+         "vaebalance evaluate run",
+         "corrupt JSON file run/config.json: Expecting value: line 1 column 1 (char 0)",
+         setup=_run(edit=_replace("config.json", ""))),
+    Case("evaluate-not-a-run", "evaluate a folder that is not a run",
+         "vaebalance evaluate data",
+         "data is not a vaebalance run (no config.json and run.json)",
+         setup=lambda cwd, base: (cwd / "data").mkdir()),
+    Case("diagnose-no-metrics", "diagnose a run without metrics.json",
+         "vaebalance diagnose run",
+         "run has no metrics.json yet; run `vaebalance evaluate run` first",
+         setup=_run(edit=_remove("metrics.json"))),
+    # --- explain ------------------------------------------------------------------------
+    Case("explain-k-zero", "explain with K = 0",
+         "vaebalance explain --input-dim 0 --latent-dim 8",
+         "input dim K must be a positive integer, got 0"),
+    Case("explain-j-negative", "explain with J < 0",
+         "vaebalance explain --input-dim 784 --latent-dim -2",
+         "latent dim J must be a positive integer, got -2"),
+    Case("explain-unknown-recon", "explain with an unknown reconstruction loss",
+         "vaebalance explain --recon l1 --input-dim 784 --latent-dim 8",
+         "unknown reconstruction loss 'l1'; valid: bce, mse, sse"),
+    Case("explain-zero-weight", "explain with a KL weight of 0",
+         "vaebalance explain --kl-weight 0 --input-dim 784 --latent-dim 8",
+         "kl weight must be > 0 and finite, got 0.0"),
+    Case("explain-sse-mean", "explain sse with a mean reduction",
+         "vaebalance explain --recon sse --recon-reduction mean --input-dim 784 --latent-dim 8",
+         "sse is a sum over elements; use mse for a mean"),
+    # --- the disk -----------------------------------------------------------------------
+    Case("disk-full", "a disk that fills up during training (RLIMIT_FSIZE of 32 KiB)",
+         "vaebalance train --out run --epochs 2 --set model.hidden=[32] --latent-dim 4 "
+         "--set train.tensorboard=false",
+         "cannot write run/checkpoint/state-000000025.safetensors: File too large",
+         subprocess=True, writes=True),
+]
+# fmt: on
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_table() -> str:
+    lines = [
+        "| # | Bad input | Command | Message (stderr, exit code 2) |",
+        "|---|---|---|---|",
+    ]
+    for i, case in enumerate(CASES, 1):
+        message = "error: " + case.message.replace("{cwd}", "$PWD")
+        lines.append(
+            f"| {i} | {_cell(case.input)} | `` {_cell(case.command)} `` | `` {_cell(message)} `` |"
+        )
+    return "\n".join(lines)
+
+
+def documented_table(doc: str) -> str:
+    """The table between the markers of ``docs/errors.md``."""
+    return doc.split(START, 1)[1].split(END, 1)[0].strip()
+
+
+def write_doc() -> None:
+    doc = DOC.read_text()
+    before, rest = doc.split(START, 1)
+    after = rest.split(END, 1)[1]
+    DOC.write_text(f"{before}{START}\n{render_table()}\n{END}{after}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--write"]:
+        write_doc()
+    else:
+        print(render_table())
