@@ -32,6 +32,8 @@ def build_model(config: ModelConfig, shape: tuple[int, ...], outputs_per_element
         raise UserError(f"model.latent_dim must be ≥ 1, got {config.latent_dim}")
     if any(h < 1 for h in (*config.hidden, *config.channels)):
         raise UserError("model widths (hidden, channels) must all be ≥ 1")
+    if config.arch == "conv" and not config.channels:
+        raise UserError("model.channels needs at least one stage for the conv model")
     j, p = config.latent_dim, outputs_per_element
     if config.arch == "conv":
         encoder = conv_encoder(shape, config.channels, j)

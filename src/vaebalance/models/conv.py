@@ -10,6 +10,7 @@ from __future__ import annotations
 from torch import nn
 
 from ..errors import UserError
+from .linear import Linear
 
 MIN_SIZE, MAX_SIZE = 8, 64
 
@@ -42,7 +43,7 @@ def conv_encoder(shape: tuple[int, ...], channels: tuple[int, ...], latent_dim: 
         layers += [nn.Conv2d(c_in, c, 4, 2, 1), nn.ReLU()]
         c_in = c
     h, w = shape[1] >> n, shape[2] >> n
-    layers += [nn.Flatten(), nn.Linear(c_in * h * w, 2 * latent_dim)]
+    layers += [nn.Flatten(), Linear(c_in * h * w, 2 * latent_dim)]
     return nn.Sequential(*layers)
 
 
@@ -53,7 +54,7 @@ def conv_decoder(
     chans = list(reversed(channels[:n]))
     h, w = shape[1] >> n, shape[2] >> n
     layers: list[nn.Module] = [
-        nn.Linear(latent_dim, chans[0] * h * w),
+        Linear(latent_dim, chans[0] * h * w),
         nn.ReLU(),
         nn.Unflatten(1, (chans[0], h, w)),
     ]
