@@ -46,10 +46,10 @@ CASES = [
         ("mse_per_element", 0.02),
     ),
     (
-        "ControlVAE KL 10 nats",
+        "ControlVAE KL 15 nats",
         "bernoulli",
-        ["balancer.name=control", "balancer.target_kl=10"],
-        ("rate_nats", 10.0),
+        ["balancer.name=control", "balancer.target_kl=15"],
+        ("rate_nats", 15.0),
     ),
     ("dynamic (Gaussian σ = 1)", "gaussian", ["balancer.name=dynamic"], None),
 ]
