@@ -31,6 +31,36 @@ app = typer.Typer(
 )
 
 
+# The named options of train and sweep, and the config field each sets (the rest: --set).
+NAMED_OPTIONS = {
+    "data": "data.name",
+    "data_dir": "data.data_dir",
+    "likelihood": "likelihood.name",
+    "balancer": "balancer.name",
+    "model": "model.arch",
+    "latent_dim": "model.latent_dim",
+    "epochs": "train.epochs",
+    "steps": "train.steps",
+    "batch_size": "train.batch_size",
+    "lr": "train.lr",
+    "seed": "train.seed",
+    "threads": "train.threads",
+    "precision": "train.precision",
+    "iw_samples": "eval.iw_samples",
+}
+
+
+def _overrides(options: dict, set_: list[str] | None) -> list[str]:
+    """``section.field=value`` items for the named options given, then the ``--set`` ones."""
+    items = []
+    for name, key in NAMED_OPTIONS.items():
+        value = options[name]
+        if value is not None:
+            # Strings go in as they are: JSON-quoting them would keep the quotes in str fields.
+            items.append(f"{key}={value if isinstance(value, str) else json.dumps(value)}")
+    return items + list(set_ or [])
+
+
 def fail(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(2)
@@ -76,29 +106,7 @@ def train(
     from .training import resume as resume_run
     from .training import train as train_run
 
-    named = {
-        "data.name": data,
-        "data.data_dir": data_dir,
-        "likelihood.name": likelihood,
-        "balancer.name": balancer,
-        "model.arch": model,
-        "model.latent_dim": latent_dim,
-        "train.epochs": epochs,
-        "train.steps": steps,
-        "train.batch_size": batch_size,
-        "train.lr": lr,
-        "train.seed": seed,
-        "train.threads": threads,
-        "train.precision": precision,
-        "eval.iw_samples": iw_samples,
-    }
-    # Strings go in as they are: JSON-quoting them would keep the quotes in str fields.
-    overrides = [
-        f"{k}={v if isinstance(v, str) else json.dumps(v)}"
-        for k, v in named.items()
-        if v is not None
-    ]
-    overrides += list(set_ or [])
+    overrides = _overrides(locals(), set_)
     if resume is not None:
         if config or out:
             fail("--resume continues a run with its own config; drop --config and --out")
@@ -246,28 +254,7 @@ def sweep(
     from .sweeps import Goal, parse_grid, recommend, run_sweep
     from .sweeps.console import SweepConsole, summary
 
-    named = {
-        "data.name": data,
-        "data.data_dir": data_dir,
-        "likelihood.name": likelihood,
-        "balancer.name": balancer,
-        "model.arch": model,
-        "model.latent_dim": latent_dim,
-        "train.epochs": epochs,
-        "train.steps": steps,
-        "train.batch_size": batch_size,
-        "train.lr": lr,
-        "train.seed": seed,
-        "train.threads": threads,
-        "train.precision": precision,
-        "eval.iw_samples": iw_samples,
-    }
-    overrides = [
-        f"{k}={v if isinstance(v, str) else json.dumps(v)}"
-        for k, v in named.items()
-        if v is not None
-    ]
-    overrides += list(set_ or [])
+    overrides = _overrides(locals(), set_)
     goal = Goal(target_mse, target_rate, min_active_units)
     parsed = parse_grid(grid)
     base = build_config(str(config) if config else None, overrides)
@@ -378,7 +365,7 @@ def _summary(path, metrics: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"test metrics — {path}")
+    table = Table(title="test metrics")
     table.add_column("metric")
     table.add_column("value", justify="right")
     rows = [
