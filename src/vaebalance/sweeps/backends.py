@@ -10,11 +10,13 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 
 from ..errors import UserError, unknown_choice
 from .worker import Task, make_row, one_line, run_task
 
 OnRow = Callable[[dict], None]
+WORKER_DIED = "a worker process died before this run ended; repeat the sweep to complete it"
 Backend = Callable[[list[Task], int, OnRow], None]
 
 
@@ -36,7 +38,11 @@ def run_local(tasks: list[Task], workers: int, on_row: OnRow) -> None:
             for future in as_completed(futures):
                 try:
                     row = future.result()
-                except Exception as e:  # the worker process died (killed, out of memory)
+                except BrokenProcessPool:
+                    # A worker died (killed, out of memory): its run and those queued behind it
+                    # did not end. Re-running the sweep resumes them from their checkpoints.
+                    row = make_row(futures[future], "incomplete", {}, None, WORKER_DIED)
+                except Exception as e:
                     row = make_row(futures[future], "failed", {}, None, one_line(e))
                 on_row(row)
         except BaseException:
