@@ -163,3 +163,17 @@ def test_one_epoch_on_real_fashion_mnist(tmp_path):
     metrics = json.loads((tmp_path / "fm" / "metrics.json").read_text())
     assert metrics["input_dim"] == 784 and metrics["examples"] == 10_000
     assert 100 < metrics["neg_elbo_nats"] < 400  # a real Bernoulli VAE after one epoch
+
+
+def test_infeasible_target_is_a_warning_not_a_crash(tmp_path):
+    out = tmp_path / "geco"
+    result = run("train", *TINY, "--epochs", "4", "--balancer", "geco",
+                 "--set", "balancer.target_mse=1e-7", "--no-report", "--out", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" in result.stderr and "looks infeasible" in result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["target_met"] is False
+    assert "nan" not in (out / "history.csv").read_text().lower()
+    diagnosis = run("diagnose", str(out), "--json")
+    codes = [v["code"] for v in json.loads(diagnosis.stdout)]
+    assert "infeasible-target" in codes
