@@ -300,7 +300,7 @@ def report(
     """
     from .report import write_report
     from .sweeps import Goal, load_sweep, recommend
-    from .sweeps.sweep import SWEEP_JSON
+    from .sweeps.results import SWEEP_JSON
 
     goal = Goal(target_mse, target_rate, min_active_units)
     written = write_report(path, goal)

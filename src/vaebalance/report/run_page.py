@@ -9,7 +9,7 @@ import torch
 from ..errors import UserError
 from ..evaluation.diagnose import diagnose
 from ..runs import METRICS, MODEL, RunDir
-from .html import config_rows, data_uri, number
+from .cells import config_rows, data_uri, number
 from .pictures import (
     TRAVERSAL_DIMS,
     TRAVERSAL_VALUES,

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from ..runs import REPORT, atomic_write, read_json
 from ..sweeps.recommend import Goal, Recommendation, recommend
-from ..sweeps.sweep import SWEEP_JSON, Sweep, load_sweep
-from ..sweeps.worker import ROW_METRICS
-from .html import config_rows, data_uri, number
+from ..sweeps.results import ROW_METRICS, SWEEP_JSON, Sweep, load_sweep
+from .cells import config_rows, data_uri, number
 from .plots import rate_distortion, sweep_axis, versus
 
 RD_PNG, VERSUS_PNG = "rate_distortion.png", "versus.png"

@@ -5,6 +5,6 @@ from .grid import parse_grid as parse_grid
 from .recommend import Goal as Goal
 from .recommend import Recommendation as Recommendation
 from .recommend import recommend as recommend
-from .sweep import Sweep as Sweep
-from .sweep import load_sweep as load_sweep
+from .results import Sweep as Sweep
+from .results import load_sweep as load_sweep
 from .sweep import run_sweep as run_sweep

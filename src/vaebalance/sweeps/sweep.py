@@ -28,9 +28,9 @@ from ..errors import UserError
 from ..runs import METRICS, RunDir, read_csv, read_json, write_csv, write_json
 from .backends import get_backend
 from .grid import Point, check_keys, expand, point_config
+from .results import SWEEP_CSV, SWEEP_JSON, Sweep
 from .worker import Task, make_row
 
-SWEEP_JSON, SWEEP_CSV = "sweep.json", "sweep.csv"
 LOCK = ".sweep.lock"
 # Config fields that may differ between re-runs of one sweep: they change speed, not results.
 MACHINE_FIELDS = (("train", "threads"),)
@@ -46,15 +46,6 @@ class Plan:
     todo: int
     workers: int
     threads: int
-
-
-@dataclass
-class Sweep:
-    """A sweep's directory, grid and rows (runs that ended, in grid order)."""
-
-    path: Path
-    grid: dict[str, list[str]]
-    rows: list[dict]
 
 
 def run_sweep(
@@ -112,15 +103,6 @@ def run_sweep(
         if tasks:
             run_on(tasks, workers, collect)
     return Sweep(path, grid, [rows[p.name] for p in points if p.name in rows])
-
-
-def load_sweep(path: str | Path) -> Sweep:
-    """A sweep directory's grid and rows, as written so far."""
-    path = Path(path)
-    if not (path / SWEEP_JSON).is_file():
-        raise UserError(f"{path} is not a sweep directory (no {SWEEP_JSON})")
-    grid = read_json(path / SWEEP_JSON)["grid"]
-    return Sweep(path, grid, read_csv(path / SWEEP_CSV))
 
 
 def default_sweep_dir(base: RunConfig, grid: dict) -> Path:

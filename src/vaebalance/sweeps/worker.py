@@ -16,16 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..runs import CHECKPOINT_DIR, RunDir
-
-# The test metrics a sweep compares, as sweep.csv columns (units in the names).
-ROW_METRICS = (
-    "rate_nats",
-    "distortion_nats",
-    "elbo_nats",
-    "nll_iw_nats",
-    "mse_per_element",
-    "active_units",
-)
+from .results import ROW_METRICS
 
 log = logging.getLogger("vaebalance")
 
