@@ -1,6 +1,6 @@
 """The Pareto front, the convex frontier and the knee, on points whose answers are known."""
 
-from vaebalance.sweeps.frontier import convex_frontier, knee, pareto_front
+from vaebalance.sweeps.frontier import knee, pareto_front
 
 # (rate, distortion): a convex curve with an obvious knee at index 2, a dominated point (4),
 # and a point on the front but inside the hull (5).
@@ -21,11 +21,6 @@ def test_the_front_keeps_the_undominated_points_by_rate():
 
 def test_identical_points_keep_the_first():
     assert pareto_front([(1.0, 1.0), (1.0, 1.0)]) == [0]
-
-
-def test_the_convex_frontier_drops_points_a_mixture_beats():
-    # (40, 11) lies above the segment from (20, 12) to (60, 9): a mixture beats it.
-    assert convex_frontier(POINTS) == [0, 1, 2, 3, 6]
 
 
 def test_the_knee_is_farthest_below_the_chord_after_scaling():

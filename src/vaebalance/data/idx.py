@@ -25,8 +25,6 @@ IDX_FILES = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 
-IDX_NAMES = ("fashion-mnist", "mnist")
-
 # Where each named source is searched when no data directory is given, in order.
 SEARCH_DIRS = {
     "fashion-mnist": ("/usr/share/datasets/fashion-mnist", "~/.vaebalance/data/fashion-mnist"),

@@ -33,22 +33,6 @@ def pareto_front(points: Sequence[Point]) -> list[int]:
     return front
 
 
-def convex_frontier(points: Sequence[Point]) -> list[int]:
-    """Indices of the lower-left convex hull of the points, in order of increasing rate.
-
-    The hull's vertices are the Pareto points that some ELBO-like objective R·w + D (a weight
-    w > 0 on the rate) makes optimal; a Pareto point inside the hull is beaten by mixing two
-    hull runs. Built with Andrew's monotone chain on the Pareto front, which keeps a point only
-    if the turn from the previous hull edge to the next is counter-clockwise.
-    """
-    hull: list[int] = []
-    for i in pareto_front(points):
-        while len(hull) >= 2 and _cross(points[hull[-2]], points[hull[-1]], points[i]) <= 0:
-            hull.pop()
-        hull.append(i)
-    return hull
-
-
 def knee(points: Sequence[Point]) -> int | None:
     """The index of the frontier's knee, or None when the front has fewer than three points.
 
@@ -70,7 +54,3 @@ def knee(points: Sequence[Point]) -> int | None:
     if best <= TIE:
         return None
     return min(i for i, g in zip(front, gains) if g >= best - TIE)
-
-
-def _cross(o: Point, a: Point, b: Point) -> float:
-    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])

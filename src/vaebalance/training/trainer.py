@@ -112,7 +112,6 @@ class Trainer:
         self.steps_per_epoch = max(1, len(self.train_x) // cfg.train.batch_size)
         t = cfg.train
         self.total_steps = t.steps or t.epochs * self.steps_per_epoch
-        self.total_epochs = math.ceil(self.total_steps / self.steps_per_epoch)
 
     def fit(self) -> TrainState:
         if self.hooks.on_start:
