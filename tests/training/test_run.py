@@ -168,3 +168,19 @@ def test_bf16_autocast_trains_to_a_finite_elbo(tmp_path):
     losses = [r["loss"] for r in RunDir(path).history() if r["split"] == "train"]
     assert losses[-1] < losses[0]
     assert metrics["skipped_steps"] == 0 and math.isfinite(metrics["elbo_nats"])
+
+
+def test_the_run_directory_appears_with_its_first_files_or_not_at_all(tmp_path, monkeypatch):
+    from vaebalance.training import run as run_module
+
+    real = run_module.write_json
+
+    def fail_on_run_json(path, obj):
+        if path.name == "run.json":
+            raise OSError("disk full")
+        real(path, obj)
+
+    monkeypatch.setattr(run_module, "write_json", fail_on_run_json)
+    with pytest.raises(OSError, match="disk full"):
+        train(tiny(), tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []  # no run directory, no staging leftovers

@@ -7,6 +7,9 @@ half-written run behind.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -89,18 +92,14 @@ def train(
     check_splits(data)
     model, loss_fn = build(cfg, data)
     run = RunDir(out or default_run_dir(cfg))
-    _make_output_dir(run.path)
-    write_json(run / CONFIG, cfg.to_dict())
-    write_json(
-        run / RUN,
-        {
-            "status": "running",
-            "created": datetime.now().isoformat(timespec="seconds"),
-            "vaebalance": __version__,
-            "torch": torch.__version__,
-            "dataset": dataset_info(data),
-        },
-    )
+    info = {
+        "status": "running",
+        "created": datetime.now().isoformat(timespec="seconds"),
+        "vaebalance": __version__,
+        "torch": torch.__version__,
+        "dataset": dataset_info(data),
+    }
+    _make_run_dir(run.path, {CONFIG: cfg.to_dict(), RUN: info})
     trainer = Trainer(cfg, data, model, loss_fn, device, run, hooks)
     return run.path, _fit(run, trainer)
 
@@ -115,15 +114,36 @@ def check_splits(data: Dataset) -> None:
         )
 
 
-def _make_output_dir(path: Path) -> None:
+def _make_run_dir(path: Path, files: dict[str, dict]) -> None:
+    """Create the run directory with its first files in one step: they are written into a
+    hidden sibling that is then renamed into place, so a crash never leaves a directory that
+    holds config.json but not run.json (neither a run to resume nor an empty output)."""
     if path.exists() and not path.is_dir():
         raise UserError(f"output path {path} exists and is not a directory")
     if path.is_dir() and any(path.iterdir()):
         raise UserError(f"output directory {path} exists and is not empty (use --resume)")
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():  # e.g. --out some_file.txt/run
+        raise UserError(f"cannot create output directory {path}: Not a directory")
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     except OSError as e:
         raise UserError(f"cannot create output directory {path}: {e.strerror or e}") from None
+    try:
+        for name, content in files.items():
+            write_json(staging / name, content)
+        staging.chmod(0o777 & ~_umask())
+        os.replace(staging, path)  # replaces an empty directory, never a full one
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def dataset_record(run: RunDir) -> dict:
