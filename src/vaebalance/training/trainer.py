@@ -103,9 +103,7 @@ class Trainer:
         self.optimizer = make_optimizer(cfg, self.model, self.loss_fn)
         self.batch_rng = torch.Generator().manual_seed(cfg.train.seed)
         self.run, self.hooks = run, hooks or Hooks()
-        self.tracker = None
-        if run is not None and cfg.train.tensorboard:
-            self.tracker = TensorBoardTracker.create(run / "tensorboard", data)
+        self.tracker = None  # created when training starts, not before a resume has loaded
         self.state = TrainState()
         self.train_x = data.train.to(device)
         self.test_x = data.test.to(device)
@@ -114,6 +112,9 @@ class Trainer:
         self.total_steps = t.steps or t.epochs * self.steps_per_epoch
 
     def fit(self) -> TrainState:
+        left = self.state.step < self.total_steps
+        if self.run is not None and self.cfg.train.tensorboard and left:
+            self.tracker = TensorBoardTracker.create(self.run / "tensorboard", self.data)
         if self.hooks.on_start:
             b = self.cfg.train.batch_size
             self.hooks.on_start(self.state.step * b, self.total_steps * b)
