@@ -1,8 +1,8 @@
 """``Linear``: ``nn.Linear`` whose fp32 matrix products on the CPU run through oneDNN.
 
 PyTorch sends fp32 ``nn.Linear`` on the CPU to MKL's sgemm. On this project's machines (AMD
-Zen 5, two cores) sgemm reaches about 200 GFLOP/s for the model's shapes while oneDNN, which
-PyTorch also ships, reaches about 430 (``bench/matmul.py``) — MKL does not use the full AVX-512
+Zen 5, two cores) sgemm reaches 150–230 GFLOP/s for the model's shapes while oneDNN, which
+PyTorch also ships, reaches 230–440 (``bench/matmul.py``): MKL does not use the full AVX-512
 width there. The forward pass and both products of the backward pass (∂x = g·W, ∂W = gᵀ·x)
 therefore call oneDNN's linear primitive directly; transposes are views, not copies.
 
