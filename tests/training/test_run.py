@@ -184,3 +184,20 @@ def test_the_run_directory_appears_with_its_first_files_or_not_at_all(tmp_path, 
     with pytest.raises(OSError, match="disk full"):
         train(tiny(), tmp_path / "run")
     assert list(tmp_path.iterdir()) == []  # no run directory, no staging leftovers
+
+
+def test_without_tensorboard_a_one_line_note_and_training_goes_on(tmp_path, monkeypatch, capsys):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_tensorboard(name, *args, **kwargs):
+        if name.startswith("torch.utils.tensorboard"):
+            raise ImportError("No module named 'tensorboard'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tensorboard)
+    path, _ = train(tiny("train.epochs=1", "train.tensorboard=true"), tmp_path / "run")
+    err = capsys.readouterr().err
+    assert err.count("tensorboard is not installed") == 1
+    assert not (path / "tensorboard").exists() and (path / "metrics.json").is_file()
