@@ -109,6 +109,7 @@ def test_interrupted_and_resumed_run_ends_bitwise_identical(tmp_path):
     assert a.keys() == b.keys()
     for key in a:
         assert torch.equal(a[key], b[key]), key
+
     def without_time(rows):
         return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
 
