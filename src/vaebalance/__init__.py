@@ -1,14 +1,13 @@
 """vaebalance: VAEs whose objective has stated units, a KL weight set by principle, and the
 measurements that show the balance between reconstruction and latent structure."""
 
-__version__ = "0.1.0"  # before the imports: run directories record it
-
-from . import balancers, likelihoods  # noqa: E402
-from .errors import UserError  # noqa: E402
-from .evaluation import diagnose, evaluate_model  # noqa: E402
-from .evaluation.run import evaluate_run as evaluate  # noqa: E402
-from .objective import ELBOLoss, LossOutput, explain, kl_divergence, kl_normal_std  # noqa: E402
-from .training import load_run, train  # noqa: E402
+from . import balancers, likelihoods
+from ._version import __version__ as __version__
+from .errors import UserError
+from .evaluation import diagnose, evaluate_model
+from .objective import ELBOLoss, LossOutput, explain, kl_divergence, kl_normal_std
+from .runs import evaluate_run as evaluate
+from .runs import load_run, train
 
 __all__ = [
     "ELBOLoss",

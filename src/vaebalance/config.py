@@ -1,11 +1,15 @@
-"""The run configuration: dataclasses that round-trip through JSON, with dotted overrides.
+"""The run configuration: frozen dataclasses that round-trip through JSON, with dotted overrides.
 
 Every field can be set from the command line as ``--set section.field=value``; values are
 parsed as JSON where they parse (numbers, booleans, lists, null) and kept as strings otherwise,
 then checked against the field's type. The likelihood and balancer sections hold a ``name`` plus
-the parameters of that component, checked against its registry, so
+the parameters of that component, typed by the component's constructor signature, so
 ``--set balancer.target_mse=0.01`` is valid for ``geco`` and rejected (with the valid names)
 for ``constant``.
+
+Configs are never changed in place: :meth:`RunConfig.with_value` returns a new config, and
+:func:`resolve` turns the choices left to the data (``likelihood.name = "auto"``, a learned
+scale's starting value) into a new, resolved config — the one a run records.
 """
 
 from __future__ import annotations
@@ -13,24 +17,25 @@ from __future__ import annotations
 import json
 import types
 import typing
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import tomllib
 
-from . import balancers, likelihoods
 from .errors import UserError, unknown_choice
-from .models import ModelConfig
+from .models import ModelConfig, check_model_config
+from .objective import balancer as balancing
+from .objective import likelihoods
 
 
-@dataclass
+@dataclass(frozen=True)
 class DataConfig:
     name: str = "digits"  # a named source (digits, fashion-mnist, mnist, cifar10) or a path
     data_dir: str | None = None  # where the named source's files are, if not the default place
     test_fraction: float = 0.1  # used only where the source has no split of its own
 
 
-@dataclass
+@dataclass(frozen=True)
 class LikelihoodConfig:
     # "auto": bernoulli for binary data, else gaussian-learned (σ-VAE: the decoder learns its
     # noise level, so β = 1 is balanced by construction).
@@ -38,13 +43,13 @@ class LikelihoodConfig:
     params: dict = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(frozen=True)
 class BalancerConfig:
     name: str = "constant"  # constant with no parameters: β = 1, the ELBO
     params: dict = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
     epochs: int = 100
     steps: int | None = None  # if set, train this many optimizer steps instead of epochs
@@ -54,19 +59,23 @@ class TrainConfig:
     weight_decay: float = 0.0
     seed: int = 0
     threads: int | None = None  # None: torch's default (one per core)
-    precision: str = "fp32"  # "bf16": autocast the model's matrix products (AMX on this CPU)
+    precision: str = "fp32"  # "bf16": autocast the model's matrix products
     device: str = "cpu"  # "cuda" where present
     max_bad_steps: int = 20  # consecutive non-finite steps before training stops
     tensorboard: bool = True  # write event files when the tensorboard package is installed
 
 
-@dataclass
+@dataclass(frozen=True)
 class EvalConfig:
     iw_samples: int = 100  # importance samples for the final NLL estimate (0 = skip)
     batch_size: int = 1000
 
 
-@dataclass
+COMPONENTS = ("likelihood", "balancer")
+PRECISIONS = ("fp32", "bf16")
+
+
+@dataclass(frozen=True)
 class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -77,25 +86,40 @@ class RunConfig:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        for comp in ("likelihood", "balancer"):
+        for comp in COMPONENTS:
             d[comp] = {"name": d[comp]["name"], **d[comp]["params"]}
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> RunConfig:
-        cfg = cls()
-        apply_dict(cfg, d)
-        return cfg
+        return apply_dict(cls(), d)
+
+    def with_value(self, dotted: str, value: object) -> RunConfig:
+        """A copy with one field set by its dotted name, type-checked (UserError otherwise)."""
+        section, _, key = dotted.partition(".")
+        if section not in _sections() or not key:
+            raise _unknown_key(self, dotted)
+        obj = getattr(self, section)
+        if section in COMPONENTS:
+            return replace(self, **{section: _with_component_value(obj, section, key, value)})
+        hints = typing.get_type_hints(type(obj))
+        if key not in hints:
+            raise _unknown_key(self, dotted)
+        return replace(self, **{section: replace(obj, **{key: coerce(value, hints[key], dotted)})})
 
 
-PRECISIONS = ("fp32", "bf16")
-_COMPONENTS = {"likelihood": likelihoods, "balancer": balancers}
+def _sections() -> list[str]:
+    return [f.name for f in fields(RunConfig)]
+
+
+def _unknown_key(cfg: RunConfig, dotted: str) -> UserError:
+    return UserError(f"unknown config key {dotted!r}; valid keys: {', '.join(valid_keys(cfg))}")
 
 
 def component_params(section: str, name: str) -> dict[str, object]:
     """Valid parameters (with defaults) of the named likelihood or balancer."""
     if section == "balancer":
-        return balancers.parameters(name)
+        return balancing.chain_parameters(name)
     if name == "auto":
         return {}
     if name not in likelihoods.names():
@@ -103,61 +127,48 @@ def component_params(section: str, name: str) -> dict[str, object]:
     return likelihoods.parameters(name)
 
 
-def apply_dict(cfg: RunConfig, d: dict, prefix: str = "") -> None:
-    """Set fields of ``cfg`` from a nested dict (a config file or ``config.json``)."""
-    if not isinstance(d, dict):
-        raise UserError(f"config must be a mapping of sections; got {type(d).__name__}")
-    for section, values in d.items():
-        if section not in {f.name for f in fields(cfg)}:
-            raise unknown_choice("config section", section, [f.name for f in fields(cfg)])
-        if not isinstance(values, dict):
-            raise UserError(f"config section {section!r} must be a mapping")
-        if section in _COMPONENTS and "name" in values:
-            set_value(cfg, f"{section}.name", values["name"])
-        for key, value in values.items():
-            if not (section in _COMPONENTS and key == "name"):
-                set_value(cfg, f"{section}.{key}", value)
+def component_types(section: str, name: str) -> dict[str, object]:
+    """The annotated type of each parameter of the named likelihood or balancer."""
+    if section == "balancer":
+        return balancing.chain_types(name)
+    return {} if name == "auto" else likelihoods.REGISTRY.types(name)
 
 
-def set_value(cfg: RunConfig, dotted: str, value: object) -> None:
-    """Set one field by its dotted name, type-checked; UserError listing valid keys otherwise."""
-    section, _, key = dotted.partition(".")
-    valid_sections = [f.name for f in fields(cfg)]
-    if section not in valid_sections or not key:
-        raise UserError(f"unknown config key {dotted!r}; valid keys: {', '.join(valid_keys(cfg))}")
-    obj = getattr(cfg, section)
-    if section in _COMPONENTS:
-        _set_component(obj, section, key, value)
-        return
-    types_ = typing.get_type_hints(type(obj))
-    if key not in types_:
-        raise UserError(f"unknown config key {dotted!r}; valid keys: {', '.join(valid_keys(cfg))}")
-    setattr(obj, key, coerce(value, types_[key], dotted))
-
-
-def _set_component(obj, section: str, key: str, value: object) -> None:
+def _with_component_value(obj, section: str, key: str, value: object):
     if key == "name":
         value = coerce(value, str, f"{section}.name")
-        component_params(section, value)  # raises for an unknown name
-        stale = set(obj.params) - set(component_params(section, value))
+        valid = component_params(section, value)  # raises for an unknown name
+        stale = set(obj.params) - set(valid)
         if stale:
             raise UserError(
                 f"{section} {value!r} takes no parameter {', '.join(sorted(stale))}; "
-                f"valid: {', '.join(component_params(section, value)) or 'none'}"
+                f"valid: {', '.join(valid) or 'none'}"
             )
-        obj.name = value
-        return
-    valid = component_params(section, obj.name)
-    if key not in valid:
+        return replace(obj, name=value)
+    types_ = component_types(section, obj.name)
+    if key not in types_:
         raise UserError(
             f"{section} {obj.name!r} takes no parameter {key!r}; "
-            f"valid: {', '.join(valid) or 'none'}"
+            f"valid: {', '.join(types_) or 'none'}"
         )
-    default = valid[key]
-    hint = type(default) if isinstance(default, (bool, int, float, str)) else object
-    if hint is int:  # a float where an int default is given is still a number the user meant
-        hint = int | float
-    obj.params[key] = coerce(value, hint, f"{section}.{key}")
+    return replace(obj, params={**obj.params, key: coerce(value, types_[key], f"{section}.{key}")})
+
+
+def apply_dict(cfg: RunConfig, d: dict) -> RunConfig:
+    """``cfg`` with the fields of a nested dict (a config file or ``config.json``) set."""
+    if not isinstance(d, dict):
+        raise UserError(f"config must be a mapping of sections; got {type(d).__name__}")
+    for section, values in d.items():
+        if section not in _sections():
+            raise unknown_choice("config section", section, _sections())
+        if not isinstance(values, dict):
+            raise UserError(f"config section {section!r} must be a mapping")
+        if section in COMPONENTS and "name" in values:  # the name decides the valid parameters
+            cfg = cfg.with_value(f"{section}.name", values["name"])
+        for key, value in values.items():
+            if not (section in COMPONENTS and key == "name"):
+                cfg = cfg.with_value(f"{section}.{key}", value)
+    return cfg
 
 
 def coerce(value: object, hint, name: str):
@@ -170,43 +181,52 @@ def coerce(value: object, hint, name: str):
         value = value if hint is str else parsed
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(hint)
-        if value is None and type(None) in options:
-            return None
-        for option in options:
-            if option is type(None):
-                continue
-            try:
-                return coerce(value, option, name)
-            except UserError:
-                continue
-        raise UserError(f"{name} must be {_type_name(hint)}; got {value!r}")
+        return _coerce_union(value, hint, name)
     if origin is tuple:
-        if not isinstance(value, (list, tuple)):
-            raise UserError(f"{name} must be a list like [1, 2]; got {value!r}")
-        args = typing.get_args(hint)
-        item = args[0]
-        if len(args) != 2 or args[1] is not Ellipsis:
-            if len(value) != len(args):
-                raise UserError(f"{name} must have {len(args)} values; got {value!r}")
-        return tuple(coerce(v, item, name) for v in value)
+        return _coerce_tuple(value, hint, name)
     if hint is object:
         return value
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-    elif hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-    elif hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    elif hint is str:
-        if isinstance(value, str):
-            return value
-    elif hint is dict and isinstance(value, dict):
+    if hint is bool and isinstance(value, bool):
+        return value
+    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if hint is int and _is_integral(value):
+        return int(value)
+    if hint is str and isinstance(value, str):
+        return value
+    if hint is dict and isinstance(value, dict):
         return value
     raise UserError(f"{name} must be {_type_name(hint)}; got {value!r}")
+
+
+def _is_integral(value) -> bool:
+    """An int, or a float with no fraction (JSON reads ``1e4`` as 10000.0)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def _coerce_union(value, hint, name: str):
+    options = typing.get_args(hint)
+    if value is None and type(None) in options:
+        return None
+    for option in options:
+        if option is type(None):
+            continue
+        try:
+            return coerce(value, option, name)
+        except UserError:
+            continue
+    raise UserError(f"{name} must be {_type_name(hint)}; got {value!r}")
+
+
+def _coerce_tuple(value, hint, name: str) -> tuple:
+    if not isinstance(value, (list, tuple)):
+        raise UserError(f"{name} must be a list like [1, 2]; got {value!r}")
+    args = typing.get_args(hint)
+    if not (len(args) == 2 and args[1] is Ellipsis) and len(value) != len(args):
+        raise UserError(f"{name} must have {len(args)} values; got {value!r}")
+    return tuple(coerce(v, args[0], name) for v in value)
 
 
 def _type_name(hint) -> str:
@@ -217,11 +237,10 @@ def valid_keys(cfg: RunConfig) -> list[str]:
     keys = []
     for f in fields(cfg):
         obj = getattr(cfg, f.name)
-        if f.name in _COMPONENTS:
-            keys += [f"{f.name}.name"] + [
-                f"{f.name}.{p}" for p in component_params(f.name, obj.name)
-            ]
-        elif is_dataclass(obj):
+        if f.name in COMPONENTS:
+            params = component_params(f.name, obj.name)
+            keys += [f"{f.name}.name"] + [f"{f.name}.{p}" for p in params]
+        else:
             keys += [f"{f.name}.{g.name}" for g in fields(obj)]
     return keys
 
@@ -236,7 +255,7 @@ def read_config_file(path: str | Path) -> dict:
         if path.suffix == ".json":
             return json.loads(text)
         if path.suffix in (".yaml", ".yml"):
-            import yaml
+            import yaml  # only config files need it
 
             return yaml.safe_load(text) or {}
         if path.suffix == ".toml":
@@ -250,12 +269,12 @@ def build_config(config_file: str | None = None, overrides: list[str] = ()) -> R
     """Defaults, then the config file, then each ``section.field=value`` override in order."""
     cfg = RunConfig()
     if config_file:
-        apply_dict(cfg, read_config_file(config_file))
+        cfg = apply_dict(cfg, read_config_file(config_file))
     for item in overrides:
         key, sep, value = item.partition("=")
         if not sep:
             raise UserError(f"--set takes section.field=value; got {item!r}")
-        set_value(cfg, key.strip(), value.strip())
+        cfg = cfg.with_value(key.strip(), value.strip())
     validate(cfg)
     return cfg
 
@@ -283,3 +302,20 @@ def validate(cfg: RunConfig) -> None:
         raise unknown_choice("precision", t.precision, PRECISIONS)
     if not (t.device == "cpu" or t.device.startswith("cuda")):
         raise UserError(f"train.device must be cpu or cuda[:N]; got {t.device!r}")
+    check_model_config(cfg.model)
+
+
+def resolve(cfg: RunConfig, data) -> RunConfig:
+    """The config with the choices left to the data made: ``likelihood.name = "auto"`` becomes
+    bernoulli for binary data, else gaussian-learned; a likelihood's parameters the user did
+    not set get the values it derives from the training data (a learned scale starts at the
+    data's spread, :meth:`~vaebalance.objective.likelihoods.Likelihood.initial_params`).
+    Resolving a resolved config changes nothing."""
+    sample = data.train[: min(len(data.train), 10_000)]
+    name = cfg.likelihood.name
+    if name == "auto":
+        top = 255 if data.eight_bit else 1
+        name = "bernoulli" if bool(((sample == 0) | (sample == top)).all()) else "gaussian-learned"
+    params = dict(cfg.likelihood.params)
+    params.update(likelihoods.REGISTRY.cls(name).initial_params(params, data.to_float(sample)))
+    return replace(cfg, likelihood=LikelihoodConfig(name, params))

@@ -1,12 +1,15 @@
-"""Components selectable by name — likelihoods and balancers — for Python, the CLI and configs.
+"""Components selectable by name — likelihoods, balancers, model architectures — for Python,
+the CLI and configs.
 
-A component's parameters are its constructor's keyword arguments; the registry lists them
-(with defaults) so config files and ``--set`` can be checked before anything runs.
+A component's parameters are its constructor's keyword arguments: the registry lists them with
+their defaults and their annotated types, so config files and ``--set`` are parsed and checked
+against the constructor's own signature before anything runs.
 """
 
 from __future__ import annotations
 
 import inspect
+import typing
 
 from .errors import UserError, unknown_choice
 
@@ -29,14 +32,22 @@ class Registry:
             raise unknown_choice(self.kind, name, self._classes)
         return self._classes[name]
 
-    def parameters(self, name: str) -> dict[str, object]:
-        """The parameters of component ``name`` with their defaults."""
+    def _signature(self, name: str) -> list[inspect.Parameter]:
         sig = inspect.signature(self.cls(name).__init__)
-        return {
-            p.name: p.default
+        return [
+            p
             for p in list(sig.parameters.values())[1:]
             if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        }
+        ]
+
+    def parameters(self, name: str) -> dict[str, object]:
+        """The parameters of component ``name`` with their defaults."""
+        return {p.name: p.default for p in self._signature(name)}
+
+    def types(self, name: str) -> dict[str, object]:
+        """The annotated type of each parameter of ``name`` (``object`` where unannotated)."""
+        hints = typing.get_type_hints(self.cls(name).__init__)
+        return {p.name: hints.get(p.name, object) for p in self._signature(name)}
 
     def create(self, name: str, **params):
         """An instance of ``name``; a parameter it does not take is a UserError listing those

@@ -29,7 +29,7 @@ def test_multiplies_incoming_beta_and_skips_updates_in_evaluation(stats, bound):
      ("laplace", {})],
 )  # fmt: skip
 def test_needs_a_fixed_sigma_gaussian(bound, likelihood, params):
-    with pytest.raises(UserError, match="--likelihood gaussian"):
+    with pytest.raises(UserError, match="likelihood gaussian"):
         bound(Dynamic(), likelihood, **params)
 
 

@@ -4,8 +4,7 @@ import pytest
 
 from vaebalance.config import build_config
 from vaebalance.evaluation import diagnose
-from vaebalance.runs import RunDir
-from vaebalance.training import train
+from vaebalance.runs import RunDir, train
 
 SMALL = [
     "model.hidden=[64]",

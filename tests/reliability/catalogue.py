@@ -146,7 +146,7 @@ def _pickle_as_state(run: Path) -> None:
 def _npy_run(cwd: Path, base: Path) -> None:
     """A run trained on data/x.npy, whose file is then deleted."""
     from vaebalance.config import build_config
-    from vaebalance.training import train
+    from vaebalance.runs import train
 
     rng = np.random.default_rng(0)
     (cwd / "data").mkdir()
@@ -419,8 +419,8 @@ CASES = [
          "free-bits: groups=3 does not divide the 4 latent dims"),
     Case("balancer-dynamic-likelihood", "a balancer incompatible with the likelihood",
          "vaebalance train --balancer dynamic",
-         "dynamic sets the scale of a Gaussian decoder itself; pick --likelihood gaussian "
-         "(fixed sigma), not 'gaussian-learned'"),
+         "dynamic sets the scale of a Gaussian decoder itself; it needs --likelihood gaussian "
+         "with a fixed sigma, not 'gaussian-learned'"),
     # --- output directory ---------------------------------------------------------------
     Case("out-not-empty", "--out an existing run",
          "vaebalance train --out run",

@@ -10,7 +10,7 @@ import pytest
 
 from vaebalance.cli import main
 from vaebalance.config import build_config
-from vaebalance.training import train
+from vaebalance.runs import train
 
 from .catalogue import TINY
 

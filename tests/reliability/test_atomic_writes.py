@@ -1,4 +1,4 @@
-"""Every file the package writes goes through ``runs.atomic_write`` (temp file in the same
+"""Every file the package writes goes through ``storage.atomic_write`` (temp file in the same
 folder, fsync, rename): a crash or a full disk leaves the old file or the new one, never half."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from vaebalance import runs
+from vaebalance import storage
 from vaebalance.errors import UserError
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "vaebalance"
@@ -83,13 +83,15 @@ def test_the_package_writes_files_only_atomically():
         for path in SRC.rglob("*.py")
         if (writes := direct_writes(path.read_text()))
     }
-    assert found == {}, "write through vaebalance.runs.atomic_write (or write_json/_csv/_tensors)"
+    assert found == {}, (
+        "write through vaebalance.storage.atomic_write (or write_json/_csv/_tensors)"
+    )
 
 
 @pytest.mark.parametrize("fail_in", ["write", "fsync", "replace"])
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(fail_in, tmp_path, monkeypatch):
     target = tmp_path / "metrics.json"
-    runs.write_json(target, {"old": 1})
+    storage.write_json(target, {"old": 1})
     before = target.read_bytes()
 
     def full(*args, **kwargs):
@@ -100,7 +102,7 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(fail_in, tmp_
     else:
         monkeypatch.setattr(os, fail_in, full)
     with pytest.raises(UserError) as err:
-        runs.write_json(target, {"new": 2})
+        storage.write_json(target, {"new": 2})
     assert str(err.value) == f"cannot write {target}: No space left on device"
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
@@ -129,15 +131,15 @@ def test_written_files_follow_the_umask(tmp_path):
     old = os.umask(0o027)
     try:
         # atomic_write reads the umask once, at import: check against that value.
-        runs.write_json(tmp_path / "a.json", {})
+        storage.write_json(tmp_path / "a.json", {})
     finally:
         os.umask(old)
-    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o666 & ~runs._UMASK
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o666 & ~storage._UMASK
 
 
 def test_resume_cleans_what_an_interrupted_write_left(tmp_path):
     (tmp_path / ".config.json.a1b2c3.tmp").write_text("{")
     (tmp_path / "keep.tmp").write_text("not ours: no leading dot")
-    removed = runs.remove_temporary_files(tmp_path)
+    removed = storage.remove_temporary_files(tmp_path)
     assert [p.name for p in removed] == [".config.json.a1b2c3.tmp"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.tmp"]

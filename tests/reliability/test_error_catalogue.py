@@ -10,8 +10,7 @@ import signal
 
 import pytest
 
-from vaebalance.runs import RunDir
-from vaebalance.training import resume
+from vaebalance.runs import RunDir, resume
 
 from .catalogue import CASES, DOC, documented_table, render_table
 from .conftest import cli_in_process, cli_subprocess, snapshot

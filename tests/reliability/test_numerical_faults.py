@@ -13,9 +13,9 @@ from vaebalance import ELBOLoss
 from vaebalance.balancers import GECO, ControlVAE
 from vaebalance.config import build_config
 from vaebalance.data import load_dataset
-from vaebalance.runs import RunDir, read_tensors
-from vaebalance.training import run as run_module
-from vaebalance.training import train
+from vaebalance.runs import RunDir, train
+from vaebalance.runs import start as run_module
+from vaebalance.storage import read_tensors
 from vaebalance.training.checkpoint import module_tensors
 from vaebalance.training.trainer import NonFiniteError, Trainer
 

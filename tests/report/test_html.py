@@ -7,7 +7,7 @@ import pytest
 
 from vaebalance.config import build_config
 from vaebalance.report import write_report
-from vaebalance.training import train
+from vaebalance.runs import train
 
 TINY = [
     "model.hidden=[32]",

@@ -3,7 +3,7 @@
 import pytest
 
 from vaebalance.errors import UserError
-from vaebalance.runs import read_csv, write_csv
+from vaebalance.storage import read_csv, write_csv
 from vaebalance.sweeps import Goal, recommend
 
 # A β-sweep whose frontier bends at beta-1; beta-100 collapsed; beta-bad failed.

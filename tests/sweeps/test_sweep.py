@@ -8,7 +8,8 @@ import pytest
 from vaebalance.config import build_config
 from vaebalance.errors import UserError
 from vaebalance.report import write_report
-from vaebalance.runs import RunDir, read_csv
+from vaebalance.runs import RunDir
+from vaebalance.storage import read_csv
 from vaebalance.sweeps import parse_grid, run_sweep
 
 TINY = [
@@ -25,7 +26,7 @@ CORES = len(os.sched_getaffinity(0))
 
 
 def sweep(out, grid=BETAS, *extra, **options):
-    options = {"workers": 2, "report": False, **options}
+    options = {"workers": 2, **options}
     return run_sweep(build_config(None, [*TINY, *extra]), parse_grid(grid), out, **options)
 
 
@@ -87,14 +88,12 @@ def test_a_rerun_redoes_only_the_runs_whose_outputs_were_deleted(four_runs):
 
 
 def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path):
-    # latent_dim 0 passes the config's checks and fails only when the model is built.
-    result = sweep(tmp_path / "s", ["model.latent_dim=0,2"], "train.epochs=1", workers=1)
+    # A learning rate of 1e30 passes the config's checks and fails only in training.
+    grid = ["train.lr=1e30,0.001"]
+    result = sweep(tmp_path / "s", grid, "train.epochs=1", "train.max_bad_steps=2", workers=1)
     rows = read_csv(tmp_path / "s" / "sweep.csv")
-    assert [(r["run"], r["status"]) for r in rows] == [
-        ("latent_dim-0", "failed"),
-        ("latent_dim-2", "finished"),
-    ]
-    assert "latent_dim must be ≥ 1" in rows[0]["error"]
+    assert [r["status"] for r in rows] == ["failed", "finished"]
+    assert "non-finite" in rows[0]["error"]
     assert [r["status"] for r in result.rows] == ["failed", "finished"]
 
 

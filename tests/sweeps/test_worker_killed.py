@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from vaebalance.runs import read_csv
+from vaebalance.storage import read_csv
 
 pytestmark = pytest.mark.slow
 COMMAND = [

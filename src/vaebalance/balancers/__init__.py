@@ -1,9 +1,13 @@
-"""Ways to set the KL weight, as small composable modules (see :mod:`.base`)."""
+"""Ways to set the KL weight, as small composable modules implementing the objective's
+:class:`~vaebalance.objective.balancer.Balancer` interface (each file: formula, paper, defaults).
+"""
 
 from .base import Balancer as Balancer
 from .base import Chain as Chain
 from .base import Context as Context
+from .base import RateTerm as RateTerm
 from .base import Stats as Stats
+from .base import TargetStatus as TargetStatus
 from .base import Weights as Weights
 from .capacity import Capacity as Capacity
 from .constant import Constant as Constant

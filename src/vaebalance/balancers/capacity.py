@@ -18,7 +18,7 @@ class Capacity(Balancer):
     R is the KL summed over the J latent dims (C is meaningless for other reductions), t the
     number of optimizer steps taken before this one. The published defaults are those of the
     paper's dSprites runs and of its reference code (1Konny/Beta-VAE, disentanglement_lib):
-    γ = 1000, C_max = 25 nats reached after T = 100000 steps. Sets ``weights.capacity = C(t)`` and
+    γ = 1000, C_max = 25 nats reached after T = 100000 steps. Sets the rate term's capacity to C(t) and
     multiplies the incoming β by γ (so a warm-up before it scales γ). No state.
 
     Args:
@@ -32,8 +32,10 @@ class Capacity(Balancer):
 
     def __init__(self, gamma: float = 1000.0, c_max: float = 25.0, steps: int = 100000):
         super().__init__()
-        check(math.isfinite(gamma) and gamma > 0, f"capacity: gamma must be > 0, got {gamma}")
-        check(math.isfinite(c_max) and c_max > 0, f"capacity: c_max must be > 0 nats, got {c_max}")
+        check(math.isfinite(gamma) and gamma > 0, f"capacity: gamma must be > 0, got {gamma:g}")
+        check(
+            math.isfinite(c_max) and c_max > 0, f"capacity: c_max must be > 0 nats, got {c_max:g}"
+        )
         check_steps("capacity", steps)
         self.gamma, self.c_max, self.steps = gamma, c_max, steps
 
@@ -41,5 +43,5 @@ class Capacity(Balancer):
         """C(t) in nats for an int64 step tensor."""
         return (self.c_max * step_float(step) / self.steps).clamp(max=self.c_max)
 
-    def forward(self, stats, weights, training):
-        return weights.replace(beta=weights.beta * self.gamma, capacity=self.value(stats.step))
+    def forward(self, stats, term, training):
+        return term.replace(beta=term.beta * self.gamma, capacity=self.value(stats.step))

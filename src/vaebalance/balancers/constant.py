@@ -49,8 +49,8 @@ class Constant(Balancer):
                 raise UserError("constant: mean_weight must be > 0")
             self._beta = beta_for_likelihood(self.mean_weight, k, j, context.likelihood)
 
-    def forward(self, stats, weights, training):
-        return weights.replace(beta=weights.beta * self._beta)
+    def forward(self, stats, term, training):
+        return term.replace(beta=term.beta * self._beta)
 
     def report(self):
         return {"beta": self._beta}

@@ -8,7 +8,7 @@ import math
 import torch
 
 from ..errors import check
-from .base import Balancer
+from .base import Balancer, TargetStatus
 from .registry import register
 from .schedules import step_float
 
@@ -62,7 +62,7 @@ class ControlVAE(Balancer):
     ):
         super().__init__()
         check(target_kl is not None, "control needs target_kl, the target KL in nats")
-        check(0 < target_kl < math.inf, f"control: target_kl must be > 0 nats, got {target_kl}")
+        check(0 < target_kl < math.inf, f"control: target_kl must be > 0 nats, got {target_kl:g}")
         check(kp >= 0 and ki >= 0, f"control: kp and ki must be ≥ 0, got {kp}, {ki}")
         check(0 <= beta_min < beta_max < math.inf, "control: need 0 ≤ beta_min < beta_max < inf")
         check(0 <= alpha < 1, f"control: alpha must be in [0, 1), got {alpha}")
@@ -125,6 +125,19 @@ class ControlVAE(Balancer):
                 self.at_clamp_steps.copy_(torch.where(pinned, self.at_clamp_steps + 1, 0))
                 self.updates += 1
         return weights.replace(beta=weights.beta * self.beta.clone())
+
+    def status(self):
+        seen = int(self.updates) > 0
+        kl_avg, target = float(self.kl_avg), float(self.target)
+        return TargetStatus(
+            target="target_kl",
+            value=target,
+            reached=kl_avg if seen else None,
+            met=abs(kl_avg - target) <= self.tolerance * target if seen else None,
+            pinned=int(self.at_clamp_steps) > 0,
+            infeasible=int(self.at_clamp_steps) >= self.patience(),
+            multiplier=("beta", float(self.beta)),
+        )
 
     def report(self):
         seen = int(self.updates) > 0

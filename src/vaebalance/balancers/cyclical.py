@@ -69,5 +69,5 @@ class Cyclical(Balancer):
         f = f.masked_fill(t >= self.steps, 1.0)
         return self.beta_start + (self.beta - self.beta_start) * f
 
-    def forward(self, stats, weights, training):
-        return weights.replace(beta=weights.beta * self.value(stats.step))
+    def forward(self, stats, term, training):
+        return term.replace(beta=term.beta * self.value(stats.step))

@@ -3,8 +3,6 @@ error and Kullback-Leibler divergence in variational autoencoders", arXiv 2002.0
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from ..errors import UserError
@@ -43,20 +41,22 @@ class Dynamic(Balancer):
     def bind(self, context):
         super().bind(context)
         lik = context.likelihood
-        if getattr(lik, "name", None) != "gaussian" or getattr(lik, "learn_scale", True):
+        convention = lik.convention()
+        if convention is None or convention.recon != "mse":
             raise UserError(
-                f"dynamic sets the scale of a Gaussian decoder itself; pick --likelihood gaussian "
-                f"(fixed sigma), not {getattr(lik, 'name', lik)!r}"
+                f"dynamic sets the scale of a Gaussian decoder itself; it needs likelihood "
+                f"gaussian with a fixed sigma, not {lik.name!r}",
+                params=("likelihood",),
             )
-        self._sigma_sq = math.exp(2 * float(lik.current_log_scale()))
+        self._sigma_sq = 1 / (2 * convention.scale)  # the convention's scale is 1/(2σ²)
 
-    def forward(self, stats, weights, training):
+    def forward(self, stats, term, training):
         beta = self.mse_run / self._sigma_sq  # a new tensor, unaffected by the update below
         if training:
             with torch.no_grad():
                 mse = stats.mse_per_element.to(self.mse_run)
                 self.mse_run.copy_(torch.minimum(self.mse_run, 0.99 * self.mse_run + 0.01 * mse))
-        return weights.replace(beta=weights.beta * beta)
+        return term.replace(beta=term.beta * beta)
 
     def report(self):
         return {"gamma_squared": float(self.mse_run), "beta": float(self.mse_run) / self._sigma_sq}

@@ -20,7 +20,7 @@ class FreeBits(Balancer):
     dense latents); ``groups=G`` splits the J dims into G contiguous groups of J/G dims, and the
     threshold applies to each group's summed KL. λ = 0.25 nats per group is the default of the
     reference code (openai/iaf ``kl_min``). Only the training loss uses the clamp; the ELBO that
-    ``ELBOLoss`` reports always uses the true KL. Sets ``weights.free_bits`` (and
+    ``ELBOLoss`` reports always uses the true KL. Sets the rate term's ``free_bits`` (and
     ``free_bits_groups``); leaves β alone. No state.
 
     Args:
@@ -51,5 +51,5 @@ class FreeBits(Balancer):
             f"free-bits: groups={self.groups} does not divide the {j} latent dims",
         )
 
-    def forward(self, stats, weights, training):
-        return weights.replace(free_bits=self.free_bits, free_bits_groups=self.groups)
+    def forward(self, stats, term, training):
+        return term.replace(free_bits=self.free_bits, free_bits_groups=self.groups)

@@ -7,7 +7,7 @@ import math
 import torch
 
 from ..errors import check
-from .base import Balancer
+from .base import Balancer, TargetStatus
 from .registry import register
 
 
@@ -58,9 +58,9 @@ class GECO(Balancer):
     ):
         super().__init__()
         check(target_mse is not None, "geco needs target_mse, the target MSE per input element")
-        check(0 < target_mse < math.inf, f"geco: target_mse must be > 0, got {target_mse}")
+        check(0 < target_mse < math.inf, f"geco: target_mse must be > 0, got {target_mse:g}")
         check(0 <= alpha < 1, f"geco: alpha must be in [0, 1), got {alpha}")
-        check(0 < lr < math.inf, f"geco: lr must be > 0, got {lr}")
+        check(0 < lr < math.inf, f"geco: lr must be > 0, got {lr:g}")
         check(1 <= speedup < math.inf, f"geco: speedup must be ≥ 1, got {speedup}")
         check(
             0 < lambda_min <= lambda_init <= lambda_max < math.inf,
@@ -97,6 +97,19 @@ class GECO(Balancer):
                 self.at_clamp_steps.copy_(torch.where(pinned, self.at_clamp_steps + 1, 0))
                 self.updates += 1
         return weights.replace(beta=weights.beta * beta)
+
+    def status(self):
+        seen = int(self.updates) > 0
+        pinned = int(self.at_clamp_steps) > 0
+        return TargetStatus(
+            target="target_mse",
+            value=self.target_mse,
+            reached=float(self.mse_ma) if seen else None,
+            met=(float(self.mse_ma) <= (1 + self.tolerance) * self.target_mse) if seen else None,
+            pinned=pinned,
+            infeasible=int(self.at_clamp_steps) >= self.patience(),
+            multiplier=("lambda", math.exp(float(self.log_lambda))),
+        )
 
     def report(self):
         lam = math.exp(float(self.log_lambda))

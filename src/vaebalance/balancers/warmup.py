@@ -46,5 +46,5 @@ class Warmup(Balancer):
         f = ramp(step_float(step) / self.steps, self.shape)
         return self.beta_start + (self.beta - self.beta_start) * f
 
-    def forward(self, stats, weights, training):
-        return weights.replace(beta=weights.beta * self.value(stats.step))
+    def forward(self, stats, term, training):
+        return term.replace(beta=term.beta * self.value(stats.step))

@@ -11,6 +11,7 @@ from ..errors import check
 from ..objective import likelihoods
 from ..objective.kl import kl_normal_std
 from ..objective.units import LN2, bits_per_dim
+from ..schema import Evaluation
 from .latent import ACTIVE_UNITS_THRESHOLD, active_units, aggregate_posterior_metrics, kl_per_dim
 from .likelihood import (
     DEFAULT_MEMORY_BUDGET_MB,
@@ -79,7 +80,8 @@ def evaluate_model(
         precision: ``"fp32"`` or ``"bf16"`` (the IWAE decoder calls under autocast).
 
     Returns:
-        A dict of plain Python numbers (and one list), ready for ``metrics.json``.
+        An :class:`~vaebalance.schema.Evaluation` (also a read-only mapping of the keys above
+        to plain Python numbers and one list), ready for ``metrics.json``.
     """
     start = time.perf_counter()
     if isinstance(likelihood, str):
@@ -130,8 +132,7 @@ def evaluate_model(
     finally:
         model.train(was_training[0])
         likelihood.train(was_training[1])
-    metrics["seconds"] = time.perf_counter() - start
-    return metrics
+    return metrics.replace(seconds=time.perf_counter() - start)
 
 
 def _evaluate(
@@ -172,29 +173,29 @@ def _evaluate(
         return float(bits_per_dim(nats, input_dim, discretization_bits if discretized else None))
 
     nll_iw = float(iw.nll_nats.double().mean()) if iw_samples > 0 else None
-    metrics = {
-        "elbo_nats": -neg_elbo,
-        "neg_elbo_nats": neg_elbo,
-        "rate_nats": rate,
-        "distortion_nats": distortion,
-        "bits_per_dim": bpd(neg_elbo),
-        "rate_bits_per_dim": bpd(rate, discretized=False),
-        "distortion_bits_per_dim": bpd(distortion),
-        "nll_iw_nats": nll_iw,
-        "nll_iw_bits_per_dim": bpd(nll_iw) if nll_iw is not None else None,
-        "bits_per_dim_convention": _convention(input_dim, discretization_bits),
-        "active_units": n_active,
-        "active_units_threshold": ACTIVE_UNITS_THRESHOLD,
-        "kl_per_dim": [float(v) for v in kl_per_dim(mu, logvar)],
-        **aggregate,
-        **reconstruction_error(model, likelihood, x, batch_size),
-        "iw_samples": iw_samples,
-        "distortion_samples": k,
-        "examples": n,
-        "input_dim": input_dim,
-        "latent_dim": latent_dim,
-    }
-    return metrics
+    return Evaluation(
+        elbo_nats=-neg_elbo,
+        neg_elbo_nats=neg_elbo,
+        rate_nats=rate,
+        distortion_nats=distortion,
+        bits_per_dim=bpd(neg_elbo),
+        rate_bits_per_dim=bpd(rate, discretized=False),
+        distortion_bits_per_dim=bpd(distortion),
+        nll_iw_nats=nll_iw,
+        nll_iw_bits_per_dim=bpd(nll_iw) if nll_iw is not None else None,
+        bits_per_dim_convention=_convention(input_dim, discretization_bits),
+        discretization_bits=discretization_bits,
+        active_units=n_active,
+        active_units_threshold=ACTIVE_UNITS_THRESHOLD,
+        kl_per_dim=[float(v) for v in kl_per_dim(mu, logvar)],
+        **aggregate.to_json(),
+        **reconstruction_error(model, likelihood, x, batch_size).to_json(),
+        iw_samples=iw_samples,
+        distortion_samples=k,
+        examples=n,
+        input_dim=input_dim,
+        latent_dim=latent_dim,
+    )
 
 
 def _convention(input_dim: int, discretization_bits: int | None) -> str:
@@ -212,11 +213,12 @@ def _convention(input_dim: int, discretization_bits: int | None) -> str:
 def evaluate_dataset(model, likelihood, data, *, iw_samples, batch_size, seed=0, precision="fp32"):
     """:func:`evaluate_model` on a dataset's test split, with its bits/dim convention.
 
-    8-bit data under a density (anything but the Bernoulli likelihood, which is already
-    discrete) gets the bin-width correction, so its bits/dim compare with discrete models.
+    8-bit data under a density (any likelihood that is not itself discrete) gets the bin-width
+    correction, so its bits/dim compare with discrete models.
     """
-    name = likelihood if isinstance(likelihood, str) else likelihood.name
-    bits = 8 if data.eight_bit and name != "bernoulli" else None
+    if isinstance(likelihood, str):
+        likelihood = likelihoods.get(likelihood)
+    bits = 8 if data.eight_bit and not likelihood.discrete else None
     device = next(model.parameters()).device
     return evaluate_model(
         model,

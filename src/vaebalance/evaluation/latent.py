@@ -19,6 +19,7 @@ from torch import Tensor
 
 from ..errors import check
 from ..objective.kl import kl_normal_std
+from ..schema import Evaluation
 
 ACTIVE_UNITS_THRESHOLD = 0.01  # Burda et al. 2016: a unit is active if Cov_x(E_q[z_j]) > 10⁻²
 _LOG_2PI = math.log(2 * math.pi)
@@ -51,7 +52,7 @@ def aggregate_posterior_metrics(
     *,
     generator: torch.Generator | None = None,
     eps: Tensor | None = None,
-) -> dict[str, float]:
+) -> Evaluation:
     """I(x; z), total correlation, KL(q(z)‖p(z)) and dimension-wise KL of the aggregate posterior.
 
     With z_n = μ_n + σ_n ε_n (one sample per example), log q̂(z) = logsumexp_m log q(z|x_m) − log N
@@ -96,8 +97,9 @@ def aggregate_posterior_metrics(
         eps: [N, J] standard normal noise, to reuse draws.
 
     Returns:
-        ``mutual_info_nats``, ``total_correlation_nats``, ``aggregate_kl_nats``,
-        ``dimwise_kl_nats`` and ``mutual_info_bound_nats`` (= log N).
+        A partial :class:`~vaebalance.schema.Evaluation` (a mapping) with ``mutual_info_nats``,
+        ``total_correlation_nats``, ``aggregate_kl_nats``, ``dimwise_kl_nats`` and
+        ``mutual_info_bound_nats`` (= log N).
     """
     check(
         mu.dim() == 2 and mu.shape == logvar.shape and mu.shape[0] >= 1,
@@ -117,13 +119,13 @@ def aggregate_posterior_metrics(
     log_pz = -0.5 * (z.pow(2) + _LOG_2PI).sum(1)
     # log q(z_n|x_n): (z − μ)²/σ² = ε², so no cancellation.
     log_qz_x = -0.5 * (eps.double().cpu().pow(2) + logvar.double().cpu() + _LOG_2PI).sum(1)
-    return {
-        "mutual_info_nats": float((log_qz_x - log_qz).mean()),
-        "total_correlation_nats": float((log_qz - log_qz_marginals).mean()),
-        "aggregate_kl_nats": float((log_qz - log_pz).mean()),
-        "dimwise_kl_nats": float((log_qz_marginals - log_pz).mean()),
-        "mutual_info_bound_nats": log_n,
-    }
+    return Evaluation(
+        mutual_info_nats=float((log_qz_x - log_qz).mean()),
+        total_correlation_nats=float((log_qz - log_qz_marginals).mean()),
+        aggregate_kl_nats=float((log_qz - log_pz).mean()),
+        dimwise_kl_nats=float((log_qz_marginals - log_pz).mean()),
+        mutual_info_bound_nats=log_n,
+    )
 
 
 def _log_aggregate_densities(z: Tensor, mu: Tensor, logvar: Tensor) -> tuple[Tensor, Tensor]:

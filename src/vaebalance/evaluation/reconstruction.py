@@ -9,12 +9,13 @@ from torch import Tensor, nn
 
 from ..objective.likelihoods import Likelihood
 from ..objective.units import psnr_db
+from ..schema import Evaluation
 
 
 @torch.inference_mode()
 def reconstruction_error(
     model: nn.Module, likelihood: Likelihood, x: Tensor, batch_size: int = 256
-) -> dict[str, float]:
+) -> Evaluation:
     """MSE per element and PSNR of x̂ = E[x | z = μ(x)], the decoder mean at the posterior mean.
 
     Decoding μ rather than a sample z ~ q(z|x) is the convention of reconstruction figures: it
@@ -31,4 +32,4 @@ def reconstruction_error(
         sse += float((x_hat.double() - xb.double()).pow(2).sum())
         count += xb.numel()
     mse = sse / count
-    return {"mse_per_element": mse, "psnr_db": float(psnr_db(mse)) if mse > 0 else math.inf}
+    return Evaluation(mse_per_element=mse, psnr_db=float(psnr_db(mse)) if mse > 0 else math.inf)

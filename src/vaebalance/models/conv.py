@@ -62,3 +62,20 @@ def conv_decoder(
         layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1), nn.ReLU()]
     layers.append(nn.ConvTranspose2d(chans[-1], shape[0] * outputs_per_element, 4, 2, 1))
     return nn.Sequential(*layers)
+
+
+class Conv:
+    """Stride-2 convolution stages (``model.channels``) for images of 8×8 to 64×64."""
+
+    name = "conv"
+
+    def __init__(self, config):
+        if not config.channels:
+            raise UserError("model.channels needs at least one stage for the conv model")
+        self.channels = tuple(config.channels)
+
+    def encoder(self, shape, latent_dim):
+        return conv_encoder(shape, self.channels, latent_dim)
+
+    def decoder(self, shape, latent_dim, outputs_per_element):
+        return conv_decoder(shape, self.channels, latent_dim, outputs_per_element)

@@ -34,3 +34,18 @@ def mlp_decoder(
     out_shape = (shape[0] * outputs_per_element, *shape[1:])
     net = mlp([latent_dim, *reversed(hidden), math.prod(out_shape)])
     return nn.Sequential(net, nn.Unflatten(1, out_shape))
+
+
+class MLP:
+    """Fully connected encoder and mirrored decoder (``model.hidden`` widths)."""
+
+    name = "mlp"
+
+    def __init__(self, config):
+        self.hidden = tuple(config.hidden)
+
+    def encoder(self, shape, latent_dim):
+        return mlp_encoder(shape, self.hidden, latent_dim)
+
+    def decoder(self, shape, latent_dim, outputs_per_element):
+        return mlp_decoder(shape, self.hidden, latent_dim, outputs_per_element)

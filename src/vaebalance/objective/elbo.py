@@ -3,8 +3,8 @@
 Per example, in nats: distortion D = −log p(x|z) summed over the K input elements, rate
 R = KL(q(z|x) ‖ N(0, I)) summed over the J latent dims; every reported number is a batch mean
 of those, so nothing depends on the batch size. The ELBO is −(D + R). The balancer decides how
-D and R are weighted in ``loss`` (see :mod:`vaebalance.balancers.base`); with none, β = 1 and
-``loss`` is the negative ELBO.
+R enters ``loss`` (the rate term, :mod:`.terms`); with none, β = 1 and ``loss`` is the negative
+ELBO.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from ..balancers.base import Balancer, Context, Stats, Weights, rate_term
-from ..balancers.registry import get as get_balancer
 from ..errors import check
+from . import balancer as balancing
 from . import likelihoods
+from .balancer import Balancer, Context
 from .kl import kl_normal_std
+from .terms import RateTerm, Stats
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,12 @@ class LossOutput:
     kl_per_dim: Tensor  # [J]
     beta: Tensor  # the weight the balancer applied to the rate term
     mse_per_element: Tensor  # of the decoder mean, detached
-    weights: Weights
+    rate_term: RateTerm  # how the rate entered ``loss``
+
+    @property
+    def weights(self) -> RateTerm:
+        """``rate_term`` under its name of version 0.1."""
+        return self.rate_term
 
 
 class ELBOLoss(nn.Module):
@@ -40,7 +46,8 @@ class ELBOLoss(nn.Module):
 
     Args:
         likelihood: a name from :func:`vaebalance.likelihoods.names` or a ``Likelihood``.
-        balancer: ``None`` (β = 1), a name, or a :class:`~vaebalance.balancers.Balancer`.
+        balancer: ``None`` (β = 1), a name (``"geco"``, ``"warmup+geco"``), or a
+            :class:`~vaebalance.balancers.Balancer`.
         validate: check shapes, finiteness and ranges each call (one host sync per call);
             trainers that validated their data once turn it off.
         **likelihood_params: e.g. ``sigma=0.1`` for ``"gaussian"``.
@@ -66,14 +73,15 @@ class ELBOLoss(nn.Module):
     ):
         super().__init__()
         self.likelihood = likelihoods.get(likelihood, **likelihood_params)
-        self.balancer = get_balancer(balancer if balancer is not None else "constant")
+        self.balancer = balancing.get(balancer)
         self.validate = validate
         self.register_buffer("step", torch.zeros((), dtype=torch.long))
         self._bound = False
 
-    def bind(self, input_dim: int, latent_dim: int) -> None:
-        """Tell the balancer K and J (done on the first call if not done before)."""
-        self.balancer.bind(Context(input_dim, latent_dim, self.likelihood))
+    def bind(self, input_dim: int, latent_dim: int, total_steps: int | None = None) -> None:
+        """Tell the balancer K, J and, where known, the run's length in optimizer steps (done
+        on the first call, without the length, if not done before)."""
+        self.balancer.bind(Context(input_dim, latent_dim, self.likelihood, total_steps))
         self._bound = True
 
     def forward(self, x: Tensor, decoder_output: Tensor, mu: Tensor, logvar: Tensor) -> LossOutput:
@@ -91,18 +99,16 @@ class ELBOLoss(nn.Module):
             self.bind(x[0].numel(), mu.shape[1])
         stats = Stats(rate.detach(), distortion.detach(), kl_per_dim.detach(), mse, self.step)
         if self.training:
-            weights = self._balance_finite(stats)
+            term = self._balance_finite(stats)
         else:
-            weights = self.balancer(stats, Weights(), False)
-        loss = distortion + rate_term(kl_per_dim, weights)
+            term = self.balancer(stats, RateTerm(), False)
+        loss = distortion + term(kl_per_dim)
         if self.training:
             self.step += 1
-        beta = torch.as_tensor(weights.beta, device=rate.device)
-        return LossOutput(
-            loss, -(distortion + rate), rate, distortion, kl_per_dim, beta, mse, weights
-        )
+        beta = torch.as_tensor(term.beta, device=rate.device)
+        return LossOutput(loss, -(distortion + rate), rate, distortion, kl_per_dim, beta, mse, term)
 
-    def _balance_finite(self, stats: Stats) -> Weights:
+    def _balance_finite(self, stats: Stats) -> RateTerm:
         """One training call of the balancer whose state update only counts on finite stats.
 
         A batch with a NaN/inf statistic (bad data, a diverging step) would otherwise poison the
@@ -110,11 +116,11 @@ class ELBOLoss(nn.Module):
         stats were not finite, with ``torch.where``: no host synchronisation.
         """
         before = [b.clone() for b in self.balancer.buffers()]
-        weights = self.balancer(stats, Weights(), True)
+        term = self.balancer(stats, RateTerm(), True)
         if before:
             with torch.no_grad():
                 # rate is the sum of kl_per_dim: one non-finite entry makes the sum non-finite.
                 finite = torch.isfinite(stats.rate + stats.distortion + stats.mse_per_element)
                 for buf, old in zip(self.balancer.buffers(), before):
                     buf.copy_(torch.where(finite, buf, old))
-        return weights
+        return term

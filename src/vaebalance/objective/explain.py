@@ -21,7 +21,7 @@ pixels, learn σ).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 
 from ..errors import UserError, check, unknown_choice
 
@@ -31,19 +31,38 @@ DEFAULT_RECON_REDUCTION = {"mse": "mean", "sse": "sum", "bce": "mean"}  # PyTorc
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """A way to train a stated objective: config settings (dotted keys, as ``--set`` takes
+    them) and the same in a user's own loop (a Python line)."""
+
+    what: str
+    config: dict
+    python: str
+
+    def text(self) -> str:
+        settings = " ".join(f"{k}={v}" for k, v in self.config.items())
+        return f"  - {self.what}: {settings} (in your own loop: {self.python})"
+
+
+@dataclass(frozen=True)
 class Explanation:
-    """What a convention optimizes; ``text`` is the plain-words version."""
+    """What a convention optimizes; ``text`` is the plain-words version, ``suggestions`` the
+    ways to train with a principled weight instead (or to keep exactly this objective)."""
 
     beta: float
     sigma: float | None
     sigma_squared: float | None
     reference: str
     text: str
+    suggestions: tuple[Suggestion, ...] = field(default=())
 
     def to_json(self) -> dict:
-        d = asdict(self)
-        d.pop("text")
-        return d
+        return {
+            "beta": self.beta,
+            "sigma": self.sigma,
+            "sigma_squared": self.sigma_squared,
+            "reference": self.reference,
+        }
 
 
 def effective_beta(
@@ -98,15 +117,20 @@ def explain(
     )
     conv = _describe(recon, recon_reduction, kl_reduction, kl_weight, recon_scale)
     if recon == "bce":
+        suggestions = _bce_suggestions(beta_s)
+        text = _bce_text(conv, beta_s, recon_reduction, kl_reduction, input_dim, latent_dim)
         return Explanation(
             beta=beta_s,
             sigma=None,
             sigma_squared=None,
             reference="beta multiplies the KL summed over latent dims in the Bernoulli ELBO "
             "(BCE summed over input elements); beta = 1 is the ELBO",
-            text=_bce_text(conv, beta_s, recon_reduction, kl_reduction, input_dim, latent_dim),
+            text=_with_suggestions(text, suggestions),
+            suggestions=suggestions,
         )
     sigma2 = beta_s / 2
+    suggestions = _gauss_suggestions(sigma2)
+    text = _gauss_text(conv, beta_s, sigma2, recon_reduction, kl_reduction, input_dim, latent_dim)
     return Explanation(
         beta=sigma2,
         sigma=math.sqrt(sigma2),
@@ -114,9 +138,8 @@ def explain(
         reference="beta multiplies the KL summed over latent dims in the ELBO of a Gaussian "
         "decoder with sigma = 1 (NLL = SSE/2 + const); the same loss is exactly the beta = 1 "
         "ELBO of a Gaussian decoder with the given sigma",
-        text=_gauss_text(
-            conv, beta_s, sigma2, recon_reduction, kl_reduction, input_dim, latent_dim
-        ),
+        text=_with_suggestions(text, suggestions),
+        suggestions=suggestions,
     )
 
 
@@ -130,23 +153,22 @@ def beta_for_likelihood(
 ) -> float:
     """β in vaebalance's objective (D + β·R, D the likelihood's NLL) for a user's weight.
 
-    Used by the ``constant`` balancer's ``mean_weight``: the Bernoulli family takes the BCE row;
-    a Gaussian with fixed σ takes the MSE row divided by 2σ² (its NLL is SSE/(2σ²)).
+    Used by the ``constant`` balancer's ``mean_weight``. A likelihood whose NLL is a fixed
+    multiple c of a hand-written summed loss S (its :meth:`~Likelihood.convention`: BCE for the
+    Bernoulli family, SSE for a Gaussian of fixed σ with c = 1/(2σ²)) turns "S + β_S·KL" into
+    "NLL + c·β_S·KL", so β = c·β_S.
     """
-    name = getattr(likelihood, "name", likelihood)
-    if name in ("bernoulli", "continuous-bernoulli"):
-        return effective_beta(
-            "bce", recon_reduction, kl_reduction, kl_weight, input_dim, latent_dim
+    convention = likelihood.convention()
+    if convention is None:
+        raise UserError(
+            f"a weight in the mean-over-pixels convention has no fixed meaning with likelihood "
+            f"{likelihood.name!r} (its scale is not fixed); use bernoulli, continuous-bernoulli or "
+            "gaussian with a fixed sigma, or set beta"
         )
-    if name == "gaussian" and not likelihood.learn_scale:
-        beta_s = effective_beta(
-            "mse", recon_reduction, kl_reduction, kl_weight, input_dim, latent_dim
-        )
-        return beta_s / (2 * likelihood.sigma**2)
-    raise UserError(
-        f"a weight in the mean-over-pixels convention has no fixed meaning with likelihood "
-        f"{name!r}; use bernoulli, continuous-bernoulli or gaussian with a fixed sigma, or set beta"
+    beta_s = effective_beta(
+        convention.recon, recon_reduction, kl_reduction, kl_weight, input_dim, latent_dim
     )
+    return convention.scale * beta_s
 
 
 def _describe(recon, recon_reduction, kl_reduction, w, c) -> str:
@@ -202,14 +224,6 @@ def _gauss_text(conv, beta_s, sigma2, recon_reduction, kl_reduction, k, j) -> st
             example,
             _sensitivity(recon_reduction, kl_reduction),
             _ADVICE,
-            "  - let the decoder learn σ (σ-VAE) and keep β = 1: "
-            "`vaebalance train --likelihood gaussian-learned`, or "
-            '`ELBOLoss("gaussian-learned")` in your own loop;',
-            "  - or state a goal and let a controller find the weight: "
-            "`--balancer geco --set balancer.target_mse=0.01` (a reconstruction target) or "
-            "`--balancer control --set balancer.target_kl=25` (a rate in nats);",
-            f"  - to keep exactly this objective: `--likelihood gaussian --set likelihood.sigma="
-            f"{sigma:.6g}` (β = 1), or `--likelihood gaussian --set balancer.beta={sigma2:.6g}`.",
         ]
     )
 
@@ -228,13 +242,58 @@ def _bce_text(conv, beta, recon_reduction, kl_reduction, k, j) -> str:
             f"with β = {beta:.6g}, i.e. {verdict}.",
             "BCE summed over elements is the exact Bernoulli negative log-likelihood for binary "
             "data; for grey values in (0, 1) it is not a normalized density — the continuous "
-            "Bernoulli is (`--likelihood continuous-bernoulli`).",
+            "Bernoulli is (likelihood.name=continuous-bernoulli).",
             _sensitivity(recon_reduction, kl_reduction),
             _ADVICE,
-            '  - keep β = 1 (the ELBO) and sums: `ELBOLoss("bernoulli")`;',
-            "  - or state a goal: `--balancer geco --set balancer.target_mse=0.01` or "
-            "`--balancer control --set balancer.target_kl=25`;",
-            f"  - to keep exactly this objective: `--likelihood bernoulli --set balancer.beta="
-            f"{beta:.6g}`.",
         ]
+    )
+
+
+def _with_suggestions(text: str, suggestions: tuple[Suggestion, ...]) -> str:
+    return "\n".join([text, *(s.text() for s in suggestions)])
+
+
+def _gauss_suggestions(sigma2: float) -> tuple[Suggestion, ...]:
+    sigma = math.sqrt(sigma2)
+    return (
+        Suggestion(
+            "let the decoder learn σ (σ-VAE) and keep β = 1",
+            {"likelihood.name": "gaussian-learned"},
+            'ELBOLoss("gaussian-learned")',
+        ),
+        Suggestion(
+            "or state a reconstruction goal and let GECO find the weight",
+            {"balancer.name": "geco", "balancer.target_mse": 0.01},
+            'ELBOLoss("gaussian-learned", balancer=GECO(target_mse=0.01))',
+        ),
+        Suggestion(
+            "or state a rate in nats and let ControlVAE find the weight",
+            {"balancer.name": "control", "balancer.target_kl": 25},
+            'ELBOLoss("gaussian-learned", balancer=ControlVAE(target_kl=25))',
+        ),
+        Suggestion(
+            "to keep exactly this objective (β = 1 at this σ)",
+            {"likelihood.name": "gaussian", "likelihood.sigma": float(f"{sigma:.6g}")},
+            f'ELBOLoss("gaussian", sigma={sigma:.6g})',
+        ),
+    )
+
+
+def _bce_suggestions(beta: float) -> tuple[Suggestion, ...]:
+    return (
+        Suggestion(
+            "keep β = 1 (the ELBO) and sums",
+            {"likelihood.name": "bernoulli", "balancer.name": "constant"},
+            'ELBOLoss("bernoulli")',
+        ),
+        Suggestion(
+            "or state a reconstruction goal and let GECO find the weight",
+            {"balancer.name": "geco", "balancer.target_mse": 0.01},
+            'ELBOLoss("bernoulli", balancer=GECO(target_mse=0.01))',
+        ),
+        Suggestion(
+            "to keep exactly this objective",
+            {"likelihood.name": "bernoulli", "balancer.beta": float(f"{beta:.6g}")},
+            f'ELBOLoss("bernoulli", balancer=Constant(beta={beta:.6g}))',
+        ),
     )

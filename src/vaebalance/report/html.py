@@ -14,7 +14,11 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..errors import UserError
-from ..runs import REPORT, RunDir, atomic_write
+from ..runs import REPORT, RunDir
+from ..storage import atomic_write
+from ..sweeps.results import SWEEP_JSON
+from .run_page import run_context
+from .sweep_page import sweep_context
 
 TEMPLATES = Path(__file__).parent / "templates"
 log = logging.getLogger("vaebalance")
@@ -28,19 +32,16 @@ def write_report(path: str | Path, goal=None) -> Path:
         goal: for a sweep, the :class:`~vaebalance.sweeps.Goal` the recommendation serves
             (default: the knee of the frontier).
     """
-    from ..sweeps.results import SWEEP_JSON
-
     path = Path(path)
     is_sweep = (path / SWEEP_JSON).is_file()
     if goal is not None and goal.given() and not is_sweep:
-        raise UserError("--target-mse, --target-rate and --min-active-units apply to sweeps")
+        raise UserError(
+            "target_mse, target_rate and min_active_units apply to sweeps",
+            params=("target_mse", "target_rate", "min_active_units"),
+        )
     if is_sweep:
-        from .sweep_page import sweep_context
-
         context = sweep_context(path, goal)
     elif RunDir(path).is_run():
-        from .run_page import run_context
-
         context = run_context(path)
     elif not path.is_dir():
         raise UserError(f"no such directory: {path}")
@@ -50,7 +51,7 @@ def write_report(path: str | Path, goal=None) -> Path:
     return path / REPORT
 
 
-def try_write_report(path: str | Path, goal=None) -> Path | None:
+def try_write_report(path: Path, goal=None) -> Path | None:
     """:func:`write_report` for a run that has just ended: a failure is logged, not raised,
     since the run itself is complete and saved and must not turn into an error."""
     try:

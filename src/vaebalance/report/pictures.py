@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from ..imaging import image_grid, prior_samples, reconstructions
+from ..models.imaging import image_grid, prior_samples, reconstructions
 
 TARGET_WIDTH = 720  # px: a grid is enlarged by the whole factor that comes closest to this
 TRAVERSAL_VALUES = torch.linspace(-3, 3, 9)  # z_j in prior standard deviations

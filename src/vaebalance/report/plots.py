@@ -13,6 +13,7 @@ import math
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..schema import EpochRecord, SweepRow
 from ..sweeps.frontier import pareto_front
 
 DPI = 100
@@ -29,13 +30,14 @@ def to_png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def rate_distortion(rows: list[dict], recommended: str | None = None, data: str = "") -> bytes:
+def rate_distortion(rows: list[SweepRow], recommended: str | None = None, data: str = "") -> bytes:
     """Each finished run at (rate, distortion), labelled; the Pareto front; lines R + D = c.
 
     Lines of constant ELBO have slope −1 in these axes: moving along one trades a nat of rate
     for a nat of distortion at the same −ELBO, and lower-left lines are better ELBOs.
     """
-    runs = [(r["run"], p) for r in rows if (p := _point(r)) is not None]
+    rows = [SweepRow.from_row(r) for r in rows]
+    runs = [(r.run, p) for r in rows if (p := _point(r)) is not None]
     fig = Figure(figsize=(8, 5.6))
     ax = fig.add_subplot()
     if not runs:
@@ -114,23 +116,25 @@ def sweep_axis(keys: list[str]) -> str:
     return next((k for k in keys if k.rpartition(".")[2] in BETA_LIKE), keys[0])
 
 
-def versus(rows: list[dict], keys: list[str]) -> bytes:
+def versus(rows: list[SweepRow], keys: list[str]) -> bytes:
     """Distortion and rate against the sweep's main varied field, one line per other setting."""
     axis = sweep_axis(keys)
     others = [k for k in keys if k != axis]
+    rows = [SweepRow.from_row(r, keys) for r in rows]
     runs = [r for r in rows if _point(r) is not None]
-    values = [str(r[axis]) for r in runs]
+    values = [str(r.values[axis]) for r in runs]
     numeric = all(_float(v) is not None for v in values)
     fig = Figure(figsize=(10, 3.8))
     panels = fig.subplots(1, 2)
     groups: dict[str, list[dict]] = {}
     for r in runs:
-        groups.setdefault(", ".join(f"{_label(k)}={r[k]}" for k in others), []).append(r)
+        groups.setdefault(", ".join(f"{_label(k)}={r.values[k]}" for k in others), []).append(r)
     order = {v: i for i, v in enumerate(dict.fromkeys(values))}
-    for ax, key, title in zip(panels, ("distortion_nats", "rate_nats"), ("distortion", "rate")):
+    for ax, index, title in zip(panels, (1, 0), ("distortion", "rate")):
         for label, members in groups.items():
-            x = [_float(str(r[axis])) if numeric else order[str(r[axis])] for r in members]
-            y = [_point(r)[0 if key == "rate_nats" else 1] for r in members]
+            x = [_float(str(r.values[axis])) if numeric else order[str(r.values[axis])]
+                 for r in members]  # fmt: skip
+            y = [_point(r)[index] for r in members]
             pairs = sorted(zip(x, y))
             ax.plot(*zip(*pairs), marker="o", label=label or None)
         ax.set_xlabel(_label(axis))
@@ -156,25 +160,26 @@ def _x_axis(ax, values: list[str], numeric: bool) -> None:
     ax.set_xticks(xs, [f"{x:g}" for x in xs])
 
 
-CURVES = (
-    ("rate_nats", "rate R [nats/example]", 1),
-    ("distortion_nats", "distortion D [nats/example]", 1),
-    ("elbo_nats", "−ELBO = R + D [nats/example]", -1),
-    ("beta", "β (KL weight)", 1),
+CURVES = (  # what each panel plots against the step, its title, and whether test has it
+    (lambda r: r.rate_nats, "rate R [nats/example]", True),
+    (lambda r: r.distortion_nats, "distortion D [nats/example]", True),
+    (lambda r: -r.elbo_nats, "−ELBO = R + D [nats/example]", True),
+    (lambda r: r.beta, "β (KL weight)", False),
 )
 
 
-def training_curves(history: list[dict]) -> bytes:
+def training_curves(history: list[EpochRecord]) -> bytes:
     """Rate, distortion, −ELBO and β over optimizer steps, train and test."""
+    history = [EpochRecord.from_json(r) for r in history]
     fig = Figure(figsize=(10, 6))
-    for ax, (key, title, sign) in zip(fig.subplots(2, 2).flat, CURVES):
+    for ax, (value, title, on_test) in zip(fig.subplots(2, 2).flat, CURVES):
         for split, style in (("train", "-"), ("test", "--")):
             pts = [
-                (r["step"], sign * v)
+                (r.step, v)
                 for r in history
-                if r.get("split") == split and (v := _float(r.get(key))) is not None
+                if r.split == split and (v := _float(_safe(value, r))) is not None
             ]
-            if pts and not (key == "beta" and split == "test"):
+            if pts and (on_test or split == "train"):
                 ax.plot(*zip(*pts), ls=style, marker="." if len(pts) < 30 else None, label=split)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("step", fontsize=8)
@@ -211,8 +216,16 @@ def _float(value) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _point(row: dict) -> tuple[float, float] | None:
-    if row.get("status") != "finished":
+def _safe(value, record):
+    """A curve's value for one record, None where a field is missing (an empty CSV cell)."""
+    try:
+        return value(record)
+    except TypeError:  # −None
         return None
-    r, d = _float(row.get("rate_nats")), _float(row.get("distortion_nats"))
+
+
+def _point(row: SweepRow) -> tuple[float, float] | None:
+    if not row.finished:
+        return None
+    r, d = _float(row.rate_nats), _float(row.distortion_nats)
     return None if r is None or d is None else (r, d)

@@ -8,7 +8,8 @@ import torch
 
 from ..errors import UserError
 from ..evaluation.diagnose import diagnose
-from ..runs import METRICS, MODEL, RunDir
+from ..runs import MODEL, RunDir, load_run
+from ..schema import RunMetrics
 from .cells import config_rows, data_uri, number
 from .pictures import (
     TRAVERSAL_DIMS,
@@ -23,35 +24,16 @@ from .plots import kl_bars, training_curves
 
 RECONSTRUCTED = 12  # test examples shown with their reconstructions
 
-# (metrics.json key, label, unit) in the order a reader wants them.
-METRIC_ROWS = (
-    ("neg_elbo_nats", "−ELBO = R + D", "nats/example"),
-    ("rate_nats", "rate R = KL(q(z|x) ‖ p(z))", "nats/example"),
-    ("distortion_nats", "distortion D = E[−log p(x|z)]", "nats/example"),
-    ("bits_per_dim", "−ELBO per input element", "bits/dim"),
-    ("nll_iw_nats", "IWAE NLL (upper bound on −log p(x))", "nats/example"),
-    ("mse_per_element", "MSE of the decoder mean", "per element"),
-    ("psnr_db", "PSNR", "dB"),
-    ("active_units", "active units (Var_x μ_j > 0.01)", "dims"),
-    ("latent_dim", "latent dims J", "dims"),
-    ("mutual_info_nats", "I(x; z)", "nats"),
-    ("total_correlation_nats", "total correlation", "nats"),
-    ("decoder_scale", "decoder σ (learned)", "data units"),
-    ("epochs", "epochs", ""),
-    ("steps", "optimizer steps", ""),
-    ("train_seconds", "training time", "s"),
-)
-
 
 def run_context(path: Path) -> dict:
     """The template's variables for the run in ``path``."""
     run = RunDir(path).require()
     config, info, history = run.config(), run.info(), run.history()
-    metrics = run.metrics() if (run / METRICS).is_file() else {}
+    metrics = run.metrics() if run.has_metrics() else None
     notes: dict[str, str] = {}
-    if not metrics:
+    if metrics is None:
         notes["metrics"] = "No metrics.json: the run has not finished (or was not evaluated)."
-    kl = [float(v) for v in metrics.get("kl_per_dim") or []]
+    kl = [float(v) for v in (metrics.kl_per_dim if metrics else None) or []]
     pictures = _pictures(path, info, kl, notes)
     return {
         "kind": "run",
@@ -62,7 +44,7 @@ def run_context(path: Path) -> dict:
         "created": str(info.get("created", "")),
         "dataset": _dataset_text(info.get("dataset") or {}),
         "config": config_rows(config),
-        "metrics": _metric_rows(metrics),
+        "metrics": _metric_rows(metrics) if metrics else [],
         "verdicts": [v.to_json() for v in diagnose(metrics, history, config)] if metrics else [],
         "curves": data_uri(training_curves(history)) if history else None,
         "kl_bars": data_uri(kl_bars(kl, pictures.get("dims", []))) if kl else None,
@@ -71,11 +53,11 @@ def run_context(path: Path) -> dict:
     }
 
 
-def _metric_rows(metrics: dict) -> list[dict]:
+def _metric_rows(metrics: RunMetrics) -> list[dict]:
     return [
-        {"label": label, "value": number(metrics[key]), "unit": unit, "key": key}
-        for key, label, unit in METRIC_ROWS
-        if metrics.get(key) is not None
+        {"label": c.label, "value": number(metrics[c.key]), "unit": c.unit, "key": c.key}
+        for c in map(RunMetrics.column, RunMetrics.REPORTED)
+        if metrics[c.key] is not None
     ]
 
 
@@ -89,8 +71,6 @@ def _dataset_text(d: dict) -> str:
 
 def _pictures(path: Path, info: dict, kl: list[float], notes: dict) -> dict:
     """Reconstructions, prior samples and traversals as data URIs, or notes saying why not."""
-    from ..training import load_run
-
     shape = (info.get("dataset") or {}).get("shape") or []
     if not is_image_shape(shape):
         notes["pictures"] = (

@@ -5,24 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..runs import REPORT, atomic_write, read_json
+from ..runs import REPORT
+from ..schema import SweepRow
+from ..storage import atomic_write, read_json
 from ..sweeps.recommend import Goal, Recommendation, recommend
-from ..sweeps.results import ROW_METRICS, SWEEP_JSON, Sweep, load_sweep
+from ..sweeps.results import SWEEP_JSON, Sweep, load_sweep
 from .cells import config_rows, data_uri, number
 from .plots import rate_distortion, sweep_axis, versus
 
 RD_PNG, VERSUS_PNG = "rate_distortion.png", "versus.png"
-
-# sweep.csv columns as table headings (the units are in the table's caption).
-HEADINGS = {
-    "rate_nats": "rate",
-    "distortion_nats": "distortion",
-    "elbo_nats": "ELBO",
-    "nll_iw_nats": "IWAE NLL",
-    "mse_per_element": "MSE/elem",
-    "active_units": "active units",
-    "wall_seconds": "wall [s]",
-}
 
 
 def write_plots(sweep: Sweep, recommended: str | None) -> dict[str, bytes]:
@@ -30,7 +21,7 @@ def write_plots(sweep: Sweep, recommended: str | None) -> dict[str, bytes]:
     base = read_json(sweep.path / SWEEP_JSON).get("base_config") or {}
     data = Path(str((base.get("data") or {}).get("name", ""))).name
     plots = {RD_PNG: rate_distortion(sweep.rows, recommended, data)}
-    if any(r.get("status") == "finished" for r in sweep.rows):
+    if any(r.finished for r in sweep.rows):
         plots[VERSUS_PNG] = versus(sweep.rows, list(sweep.grid))
     for name, png in plots.items():
         atomic_write(sweep.path / name, png)
@@ -48,7 +39,7 @@ def sweep_context(path: Path, goal: Goal | None = None) -> dict:
     # A metric no run has (IWAE NLL when it was not computed) would be a column of dashes.
     columns = [
         c
-        for c in [*keys, "status", *ROW_METRICS, "wall_seconds"]
+        for c in [*keys, "status", *SweepRow.TABLE]
         if c in keys or any(r["cells"][c] != "—" for r in rows)
     ]
     return {
@@ -64,7 +55,11 @@ def sweep_context(path: Path, goal: Goal | None = None) -> dict:
         "rate_distortion": data_uri(plots[RD_PNG]),
         "versus": data_uri(plots[VERSUS_PNG]) if VERSUS_PNG in plots else None,
         "columns": columns,
-        "headings": {**{k: k.rpartition(".")[2] for k in keys}, "status": "status", **HEADINGS},
+        "headings": {
+            **{k: k.rpartition(".")[2] for k in keys},
+            "status": "status",
+            **{c.key: f"{c.label} [{c.unit}]" for c in map(SweepRow.column, SweepRow.TABLE)},
+        },
         "rows": rows,
         "config": config_rows(record.get("base_config") or {}),
     }
@@ -78,21 +73,23 @@ def _counts(sweep: Sweep) -> str:
     total = 1
     for values in sweep.grid.values():
         total *= len(values)
-    finished = sum(r.get("status") == "finished" for r in sweep.rows)
-    failed = sum(r.get("status") == "failed" for r in sweep.rows)
+    finished = sum(r.finished for r in sweep.rows)
+    failed = sum(r.status == "failed" for r in sweep.rows)
     return (
         f"{total} runs: {finished} finished, {failed} failed, {total - finished - failed} not run"
     )
 
 
-def _row(path: Path, row: dict, keys: list[str], choice: Recommendation | None) -> dict:
-    name = str(row.get("run", ""))
-    cells = {k: number(row.get(k)) for k in [*keys, "status", *ROW_METRICS, "wall_seconds"]}
+def _row(path: Path, row: SweepRow, keys: list[str], choice: Recommendation | None) -> dict:
+    name = str(row.run or "")
+    cells = {k: number((row.values or {}).get(k)) for k in keys}
+    cells["status"] = number(row.status)
+    cells.update({k: number(row[k]) for k in SweepRow.TABLE})
     has_report = bool(name) and (path / name / REPORT).is_file()
     return {
         "run": name,
         "cells": cells,
-        "error": str(row.get("error") or ""),
+        "error": str(row.error or ""),
         "link": f"{name}/{REPORT}" if has_report else None,
         "recommended": choice is not None and name == choice.run,
     }

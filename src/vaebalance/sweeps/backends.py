@@ -13,9 +13,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 
 from ..errors import UserError, unknown_choice
+from ..schema import SweepRow
 from .worker import Task, make_row, one_line, run_task
 
-OnRow = Callable[[dict], None]
+OnRow = Callable[[SweepRow], None]
 WORKER_DIED = "a worker process died before this run ended; repeat the sweep to complete it"
 Backend = Callable[[list[Task], int, OnRow], None]
 
@@ -57,7 +58,7 @@ def run_ray(tasks: list[Task], workers: int, on_row: OnRow) -> None:
     once. Run directories are written by the workers, so on a cluster the sweep directory must
     be on a file system every node shares.
     """
-    import ray
+    import ray  # optional: the [ray] extra, checked by get_backend
 
     ray.init(ignore_reinit_error=True)
     remote = ray.remote(run_task)
@@ -84,7 +85,7 @@ def get_backend(name: str) -> Backend:
         raise unknown_choice("backend", name, BACKENDS)
     if name == "ray":
         try:
-            import ray  # noqa: F401
+            import ray  # noqa: F401  (optional: the [ray] extra)
         except ImportError:
             raise UserError(
                 "--backend ray needs the ray package: pip install 'vaebalance[ray]'"

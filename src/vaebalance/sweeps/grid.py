@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from ..config import RunConfig, set_value, valid_keys, validate
+from ..config import RunConfig, valid_keys, validate
 from ..errors import UserError
 
 # Names longer than this are cut and made unique with a hash: directory names have limits
@@ -74,9 +74,8 @@ def check_keys(grid: dict[str, list[str]], base: RunConfig) -> None:
         section = key.partition(".")[0]
         valid = set(valid_keys(base))
         for name in varied_names.get(section, []):  # a varied component brings its parameters
-            probe = RunConfig.from_dict(base.to_dict())
             try:
-                set_value(probe, f"{section}.name", name)
+                probe = base.with_value(f"{section}.name", name)
             except UserError:
                 continue  # a bad name is reported with its run's config
             valid |= set(valid_keys(probe))
@@ -122,11 +121,11 @@ def _digest(values: dict[str, str]) -> str:
 def point_config(base: RunConfig, point: Point) -> RunConfig:
     """The base config with the point's values set: component names first, since the
     parameters a likelihood or balancer accepts depend on which one it is."""
-    cfg = RunConfig.from_dict(base.to_dict())
+    cfg = base
     ordered = sorted(point.values.items(), key=lambda kv: not kv[0].endswith(".name"))
     for key, value in ordered:
         try:
-            set_value(cfg, key, value)
+            cfg = cfg.with_value(key, value)
         except UserError as e:
             raise UserError(f"run {point.name}: {e}") from None
     try:

@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass
 
 from ..errors import UserError
+from ..schema import SweepRow
 from .frontier import knee, pareto_front
 
 
@@ -34,12 +35,14 @@ class Goal:
     min_active_units: int | None = None
 
     def __post_init__(self):
-        if self.target_mse is not None and not self.target_mse > 0:
-            raise UserError(f"--target-mse must be > 0, got {self.target_mse}")
-        if self.target_rate is not None and not self.target_rate > 0:
-            raise UserError(f"--target-rate must be > 0 nats, got {self.target_rate}")
-        if self.min_active_units is not None and self.min_active_units < 1:
-            raise UserError(f"--min-active-units must be ≥ 1, got {self.min_active_units}")
+        checks = (
+            ("target_mse", self.target_mse, lambda v: v > 0, "> 0"),
+            ("target_rate", self.target_rate, lambda v: v > 0, "> 0 nats"),
+            ("min_active_units", self.min_active_units, lambda v: v >= 1, "≥ 1"),
+        )
+        for name, value, ok, bound in checks:
+            if value is not None and not ok(value):
+                raise UserError(f"{name} must be {bound}, got {value}", params=(name,))
 
     def given(self) -> bool:
         return any(
@@ -63,9 +66,10 @@ class Recommendation:
     reason: str  # one sentence
 
 
-def recommend(rows: list[dict], goal: Goal | None = None) -> Recommendation | None:
+def recommend(rows: list[SweepRow], goal: Goal | None = None) -> Recommendation | None:
     """The recommended run of ``rows`` (``sweep.csv`` rows); None if no run finished."""
-    runs = [r for r in rows if r.get("status") == "finished" and _point(r) is not None]
+    rows = [SweepRow.from_row(r) for r in rows]
+    runs = [r for r in rows if r.finished and _point(r) is not None]
     if not runs:
         return None
     if goal is not None and goal.given():
@@ -78,7 +82,7 @@ def _for_goal(runs: list[dict], goal: Goal) -> Recommendation:
     keys = [(_shortfall(r, goal), objective(r), i) for i, r in enumerate(runs)]
     best = runs[min(keys)[2]]
     met = [r for r, k in zip(runs, keys) if k[0] == 0]
-    name, facts = best["run"], _facts(best)
+    name, facts = best.run, _facts(best)
     if not met:
         return Recommendation(name, f"No run meets {goal.text()}; {name} comes closest ({facts}).")
     return Recommendation(
@@ -93,7 +97,7 @@ def _at_knee(runs: list[dict]) -> Recommendation:
     i = knee(points)
     front = pareto_front(points)
     if i is not None:
-        name = runs[i]["run"]
+        name = runs[i].run
         return Recommendation(
             name,
             f"{name} is the knee of the rate–distortion frontier: of its {len(front)} runs it "
@@ -101,7 +105,7 @@ def _at_knee(runs: list[dict]) -> Recommendation:
             "where more rate stops buying much lower distortion.",
         )
     i = min(front, key=lambda j: (sum(points[j]), j))
-    name = runs[i]["run"]
+    name = runs[i].run
     return Recommendation(
         name,
         f"{name} has the best ELBO of the {len(front)} run{'s' if len(front) > 1 else ''} on "
@@ -111,48 +115,48 @@ def _at_knee(runs: list[dict]) -> Recommendation:
 
 def _objective(goal: Goal):
     if goal.target_mse is not None:
-        return (lambda r: _num(r, "rate_nats")), "rate"
+        return (lambda r: _num(r.rate_nats)), "rate"
     if goal.target_rate is not None:
-        return (lambda r: _num(r, "distortion_nats")), "distortion"
+        return (lambda r: _num(r.distortion_nats)), "distortion"
     return (lambda r: sum(_point(r))), "−ELBO"
 
 
-def _shortfall(row: dict, goal: Goal) -> float:
+def _shortfall(row: SweepRow, goal: Goal) -> float:
     """How far a run misses the goal, as a sum of relative shortfalls (0 = met)."""
     total = 0.0
     if goal.target_mse is not None:
-        total += max(0.0, _num(row, "mse_per_element") / goal.target_mse - 1)
+        total += max(0.0, _num(row.mse_per_element) / goal.target_mse - 1)
     if goal.target_rate is not None:
-        total += max(0.0, _num(row, "rate_nats") / goal.target_rate - 1)
+        total += max(0.0, _num(row.rate_nats) / goal.target_rate - 1)
     if goal.min_active_units is not None:
-        au = _num(row, "active_units", missing=0.0)
+        au = _num(row.active_units, missing=0.0)
         total += max(0.0, (goal.min_active_units - au) / goal.min_active_units)
     return total
 
 
-def _facts(row: dict) -> str:
+def _facts(row: SweepRow) -> str:
     parts = [
-        f"rate {_num(row, 'rate_nats'):.4g} nats",
-        f"distortion {_num(row, 'distortion_nats'):.4g} nats",
+        f"rate {_num(row.rate_nats):.4g} nats",
+        f"distortion {_num(row.distortion_nats):.4g} nats",
     ]
-    mse = _num(row, "mse_per_element")
+    mse = _num(row.mse_per_element)
     if math.isfinite(mse):
         parts.append(f"MSE {mse:.3g} per element")
-    au = _num(row, "active_units")
+    au = _num(row.active_units)
     if math.isfinite(au):
         parts.append(f"{au:.0f} active units")
     return ", ".join(parts)
 
 
-def _point(row: dict) -> tuple[float, float] | None:
-    r, d = _num(row, "rate_nats"), _num(row, "distortion_nats")
+def _point(row: SweepRow) -> tuple[float, float] | None:
+    r, d = _num(row.rate_nats), _num(row.distortion_nats)
     return (r, d) if math.isfinite(r) and math.isfinite(d) else None
 
 
-def _num(row: dict, key: str, missing: float = math.inf) -> float:
+def _num(value, missing: float = math.inf) -> float:
     """A csv cell as a finite float; ``missing`` for '', None or text (never a winner)."""
     try:
-        value = float(row.get(key))
+        value = float(value)
     except (TypeError, ValueError):
         return missing
     return value if math.isfinite(value) else missing

@@ -1,6 +1,7 @@
 """A sweep directory's record as written so far: what re-runs and reports read.
 
-``sweep.json`` holds the base config and the grid, ``sweep.csv`` one row per ended run.
+``sweep.json`` holds the base config and the grid, ``sweep.csv`` one
+:class:`~vaebalance.schema.SweepRow` per ended run.
 """
 
 from __future__ import annotations
@@ -9,18 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
-from ..runs import read_csv, read_json
+from ..schema import SweepRow
+from ..storage import read_csv, read_json
 
 SWEEP_JSON, SWEEP_CSV = "sweep.json", "sweep.csv"
-# The test metrics a sweep compares, as sweep.csv columns (units in the names).
-ROW_METRICS = (
-    "rate_nats",
-    "distortion_nats",
-    "elbo_nats",
-    "nll_iw_nats",
-    "mse_per_element",
-    "active_units",
-)
 
 
 @dataclass
@@ -29,7 +22,11 @@ class Sweep:
 
     path: Path
     grid: dict[str, list[str]]
-    rows: list[dict]
+    rows: list[SweepRow]
+
+
+def read_rows(path: Path, grid: dict) -> list[SweepRow]:
+    return [SweepRow.from_row(row, grid) for row in read_csv(path / SWEEP_CSV)]
 
 
 def load_sweep(path: str | Path) -> Sweep:
@@ -38,4 +35,4 @@ def load_sweep(path: str | Path) -> Sweep:
     if not (path / SWEEP_JSON).is_file():
         raise UserError(f"{path} is not a sweep directory (no {SWEEP_JSON})")
     grid = read_json(path / SWEEP_JSON)["grid"]
-    return Sweep(path, grid, read_csv(path / SWEEP_CSV))
+    return Sweep(path, grid, read_rows(path, grid))

@@ -22,13 +22,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .. import __version__
+from .._version import __version__
 from ..config import RunConfig
 from ..errors import UserError
-from ..runs import METRICS, RunDir, read_csv, read_json, write_csv, write_json
+from ..runs import RunDir
+from ..schema import SweepRow
+from ..storage import read_json, write_csv, write_json
 from .backends import get_backend
 from .grid import Point, check_keys, expand, point_config
-from .results import SWEEP_CSV, SWEEP_JSON, Sweep
+from .results import SWEEP_CSV, SWEEP_JSON, Sweep, read_rows
 from .worker import Task, make_row
 
 LOCK = ".sweep.lock"
@@ -55,9 +57,9 @@ def run_sweep(
     *,
     workers: int | None = None,
     backend: str = "local",
-    report: bool = True,
+    after_run: Callable[[Path], object] | None = None,
     on_plan: Callable[[Plan], None] | None = None,
-    on_row: Callable[[dict], None] | None = None,
+    on_row: Callable[[SweepRow], None] | None = None,
 ) -> Sweep:
     """Run every point of ``grid`` on top of ``base``, skipping runs finished before.
 
@@ -69,7 +71,8 @@ def run_sweep(
         workers: runs at once (default: one per core, at most one per run left to do);
             each run trains with cores // workers threads unless ``base.train.threads`` is set.
         backend: ``"local"`` (worker processes) or ``"ray"``.
-        report: write each new run's ``report.html``.
+        after_run: called in the worker with each new run's directory once it has finished
+            (e.g. to write its report); a module-level function, so workers can receive it.
         on_plan: called once with the :class:`Plan`, before any run starts.
         on_row: called with each row as its run ends.
     """
@@ -82,20 +85,22 @@ def run_sweep(
     path = Path(out) if out else default_sweep_dir(base, grid)
     _claim(path, base, grid)
     with _lock(path):
-        rows = _finished_rows(path, points)
+        rows = _finished_rows(path, points, grid)
         todo = [p for p in points if p.name not in rows]
         workers = max(1, min(workers or _cores(), len(todo)))
         threads = base.train.threads or max(1, _cores() // workers)
         names = {p.name for p in todo}
         tasks = [
-            _task(path, p, c, threads, report) for p, c in zip(points, configs) if p.name in names
+            _task(path, p, c, threads, after_run)
+            for p, c in zip(points, configs)
+            if p.name in names
         ]
         if on_plan:
             on_plan(Plan(path, len(points), len(rows), len(todo), workers, threads))
         _write_rows(path, points, rows)
 
-        def collect(row: dict) -> None:
-            rows[row["run"]] = row
+        def collect(row: SweepRow) -> None:
+            rows[row.run] = row
             _write_rows(path, points, rows)
             if on_row:
                 on_row(row)
@@ -112,10 +117,10 @@ def default_sweep_dir(base: RunConfig, grid: dict) -> Path:
     return Path("sweeps") / f"{stamp}-{data}-{fields}"
 
 
-def _task(path: Path, point: Point, cfg: RunConfig, threads: int, report: bool) -> Task:
+def _task(path: Path, point: Point, cfg: RunConfig, threads: int, after_run) -> Task:
     if "train.threads" not in point.values:  # a grid over threads means it
-        cfg.train.threads = threads
-    return Task(point.name, point.values, str(path / point.name), cfg.to_dict(), report)
+        cfg = cfg.with_value("train.threads", threads)
+    return Task(point.name, point.values, str(path / point.name), cfg.to_dict(), after_run)
 
 
 def _cores() -> int:
@@ -195,13 +200,13 @@ def _lock(path: Path):
         yield
 
 
-def _finished_rows(path: Path, points: list[Point]) -> dict[str, dict]:
+def _finished_rows(path: Path, points: list[Point], grid: dict) -> dict[str, SweepRow]:
     """Rows of runs that finished before, keyed by name; their wall times from sweep.csv."""
-    previous = {r.get("run"): r for r in read_csv(path / SWEEP_CSV)}
+    previous = {r.run: r for r in read_rows(path, grid)}
     rows = {}
     for point in points:
         run = RunDir(path / point.name)
-        if not (run.is_run() and (run / METRICS).is_file()):
+        if not (run.is_run() and run.has_metrics()):
             continue
         try:
             finished = run.info().get("status") == "finished"
@@ -210,16 +215,16 @@ def _finished_rows(path: Path, points: list[Point]) -> dict[str, dict]:
             continue
         if not finished:
             continue
-        before = previous.get(point.name) or {}
-        wall = before.get("wall_seconds") if before.get("status") == "finished" else None
+        before = previous.get(point.name)
+        wall = before.wall_seconds if before is not None and before.finished else None
         if not isinstance(wall, (int, float)):
-            wall = metrics.get("train_seconds")
+            wall = metrics.train_seconds
         task = Task(point.name, point.values, str(run.path), {})
         rows[point.name] = make_row(task, "finished", metrics, wall)
     return rows
 
 
-def _write_rows(path: Path, points: list[Point], rows: dict[str, dict]) -> None:
-    ordered = [rows[p.name] for p in points if p.name in rows]
+def _write_rows(path: Path, points: list[Point], rows: dict[str, SweepRow]) -> None:
+    ordered = [rows[p.name].to_json() for p in points if p.name in rows]
     if ordered or (path / SWEEP_CSV).exists():
         write_csv(path / SWEEP_CSV, ordered)

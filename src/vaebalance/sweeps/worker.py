@@ -3,45 +3,46 @@
 Everything here must be picklable and importable by a fresh (spawned) process: a
 :class:`Task` carries the run's whole config as a plain dict, and :func:`run_task` never
 raises for a failing run: the failure becomes the row, so one bad grid value cannot stop the
-others.
+others. What should follow a finished run (writing its report) is the caller's
+``after_run``, a module-level function the worker calls with the run's directory.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..runs import CHECKPOINT_DIR, RunDir
-from .results import ROW_METRICS
+from ..config import RunConfig
+from ..errors import UserError
+from ..runs import CHECKPOINT_DIR, RunDir, resume, train
+from ..schema import SweepRow
+from ..training import NonFiniteError
 
 log = logging.getLogger("vaebalance")
 
 
 @dataclass(frozen=True)
 class Task:
-    """What a worker needs to do one run: its name, varied values, directory and config."""
+    """What a worker needs to do one run: its name, varied values, directory and config, and
+    what to do with the run once it has finished."""
 
     name: str
     values: dict[str, str]
     path: str
     config: dict
-    report: bool = True
+    after_run: Callable[[Path], object] | None = None
 
 
-def make_row(task: Task, status: str, metrics: dict, wall: float | None, error: str = "") -> dict:
+def make_row(task: Task, status: str, metrics, wall: float | None, error: str = "") -> SweepRow:
     """The run's ``sweep.csv`` row: name, varied values, status, metrics, wall time, error."""
-    row = {"run": task.name, **task.values, "status": status}
-    row.update({key: _finite(metrics.get(key)) for key in ROW_METRICS})
-    row["wall_seconds"] = None if wall is None else round(wall, 3)
-    row["error"] = error
-    return row
+    return SweepRow.of(task.name, task.values, status, metrics, wall, error)
 
 
-def run_task(task: Task) -> dict:
+def run_task(task: Task) -> SweepRow:
     """Train (or finish) one run and return its row; a failure is returned, not raised."""
     start = time.perf_counter()
     try:
@@ -49,24 +50,18 @@ def run_task(task: Task) -> dict:
     except Exception as e:  # any failure of one run is that run's result; the sweep goes on
         return make_row(task, "failed", {}, time.perf_counter() - start, one_line(e))
     wall = time.perf_counter() - start
-    if task.report:
-        _write_report(Path(task.path))
+    if task.after_run is not None:
+        task.after_run(Path(task.path))
     return make_row(task, "finished", metrics, wall)
 
 
 def one_line(error: BaseException) -> str:
     """A user error's own sentence; anything else with its type, so a bug reads as one."""
-    from ..errors import UserError
-
     text = " ".join(str(error).split())
     return text if isinstance(error, UserError) else f"{type(error).__name__}: {text}"
 
 
-def _train_or_resume(task: Task) -> dict:
-    from ..config import RunConfig
-    from ..training import resume, train
-    from ..training.trainer import NonFiniteError
-
+def _train_or_resume(task: Task):
     path = Path(task.path)
     cfg = RunConfig.from_dict(task.config)
     if _resumable(path):
@@ -90,15 +85,3 @@ def _resumable(path: Path) -> bool:
     except Exception:  # an unreadable run.json: not resumable, start over
         return False
     return not status.startswith("failed")
-
-
-def _write_report(path: Path) -> None:
-    from ..report.html import try_write_report
-
-    try_write_report(path)
-
-
-def _finite(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

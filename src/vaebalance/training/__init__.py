@@ -1,8 +1,11 @@
-"""Training: the fast loop, checkpoints, trackers, and the run lifecycle."""
+"""Training: the fast loop, its checkpoints and trackers, and building a run's components.
 
-from .run import Run as Run
-from .run import load_run as load_run
-from .run import resume as resume
-from .run import train as train
+Starting, resuming and finishing a run directory is :mod:`vaebalance.runs`.
+"""
+
+from .build import build as build
+from .build import make_optimizer as make_optimizer
 from .trainer import Hooks as Hooks
+from .trainer import NonFiniteError as NonFiniteError
 from .trainer import Trainer as Trainer
+from .trainer import evaluate_split as evaluate_split

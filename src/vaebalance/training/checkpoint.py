@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from ..errors import UserError
-from ..runs import read_json, read_tensors, remove_temporary_files, write_json, write_tensors
+from ..storage import read_json, read_tensors, remove_temporary_files, write_json, write_tensors
 
 LATEST = "latest.json"
 STATE_FILE = re.compile(r"state-\d{9}\.safetensors")
@@ -48,6 +48,7 @@ class TrainState:
     seconds: float = 0.0  # training time so far, across resumptions
     history: list[dict] = field(default_factory=list)
     balancer_report: dict = field(default_factory=dict)  # as of the last epoch
+    balancer_status: dict | None = None  # the balancer's verdict on its target, last epoch
 
 
 def _prefixed(prefix: str, tensors: dict) -> dict:

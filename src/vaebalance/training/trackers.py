@@ -1,13 +1,23 @@
-"""Where epoch records go besides ``history.csv``: TensorBoard event files, when installed."""
+"""Where epoch records go as training runs: a tracker has ``log_epoch`` and ``close``.
+
+The trainer calls ``log_epoch(state, records, model, likelihood)`` after each epoch with that
+epoch's :class:`~vaebalance.schema.EpochRecord` per split (the whole history is
+``state.history``); a tracker may look at the model but must leave it as it found it.
+:class:`TensorBoardTracker` writes event files when ``tensorboard`` is installed; the run
+directory's ``history.csv`` is written by another tracker of the run lifecycle.
+"""
 
 from __future__ import annotations
 
+import logging
 import sys
 import warnings
 
 import torch
 
-from ..imaging import image_grid, prior_samples, reconstructions
+from ..models.imaging import image_grid, prior_samples, reconstructions
+
+log = logging.getLogger("vaebalance")
 
 
 class TensorBoardTracker:
@@ -16,7 +26,7 @@ class TensorBoardTracker:
     def __init__(self, log_dir, data):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tensorboard's own imports warn on new Pythons
-            from torch.utils.tensorboard import SummaryWriter
+            from torch.utils.tensorboard import SummaryWriter  # optional: the [tb] extra
         self.writer = SummaryWriter(str(log_dir))
         self.data = data
 
@@ -29,20 +39,25 @@ class TensorBoardTracker:
             print("note: tensorboard is not installed; skipping event files", file=sys.stderr)
             return None
 
-    def log_epoch(self, rows: dict, step: int, model, likelihood) -> None:
-        for split, row in rows.items():
-            for key, value in row.items():
-                if key not in ("epoch", "step", "split") and isinstance(value, (int, float)):
-                    self.writer.add_scalar(f"{split}/{key}", value, step)
+    def log_epoch(self, state, records, model, likelihood) -> None:
+        for record in records:
+            for key, value in record.to_json().items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    self.writer.add_scalar(f"{record.split}/{key}", value, state.step)
         if len(self.data.shape) == 3:
-            x = self.data.to_float(self.data.test[:32]).to(next(model.parameters()).device)
-            model.eval()
-            recon = reconstructions(model, likelihood, x)
-            pairs = torch.stack([x, recon], 1).flatten(0, 1).cpu()
-            self.writer.add_image("reconstructions", image_grid(pairs, nrow=16), step)
-            samples = prior_samples(model, likelihood, 32).cpu()
-            self.writer.add_image("samples", image_grid(samples, nrow=16), step)
+            self._images(state.step, model, likelihood)
         self.writer.flush()
+
+    def _images(self, step, model, likelihood) -> None:
+        was_training = model.training
+        x = self.data.to_float(self.data.test[:32]).to(next(model.parameters()).device)
+        model.eval()
+        recon = reconstructions(model, likelihood, x)
+        pairs = torch.stack([x, recon], 1).flatten(0, 1).cpu()
+        self.writer.add_image("reconstructions", image_grid(pairs, nrow=16), step)
+        samples = prior_samples(model, likelihood, 32).cpu()
+        self.writer.add_image("samples", image_grid(samples, nrow=16), step)
+        model.train(was_training)
 
     def close(self) -> None:
         self.writer.close()

@@ -1,14 +1,4 @@
-"""The run directory: one place that writes (atomically) and reads everything a run leaves.
-
-Layout::
-
-    config.json         the full resolved RunConfig
-    run.json            facts about the run: data shape and provenance, status, versions
-    model.safetensors   final weights of the model and of the loss module (learned σ, balancer)
-    checkpoint/         latest.json + state-<step>.safetensors, written each epoch
-    history.csv         one row per epoch and split
-    metrics.json        final test metrics, units in every key
-    report.html         written by ``vaebalance report``
+"""Files on disk: atomic writes, and JSON, CSV and safetensors read back with one-line errors.
 
 Every file is written to a temporary name in the same directory, fsynced and renamed, so a
 crash leaves either the old file or the new one, never half of one. Nothing is ever unpickled:
@@ -31,15 +21,6 @@ from safetensors.torch import load, save
 
 from .errors import UserError
 
-CONFIG, RUN, MODEL, HISTORY, METRICS, REPORT = (
-    "config.json",
-    "run.json",
-    "model.safetensors",
-    "history.csv",
-    "metrics.json",
-    "report.html",
-)
-CHECKPOINT_DIR = "checkpoint"
 TMP_SUFFIX = ".tmp"  # atomic_write's temporary files: ".<name>.<random>.tmp", never read
 
 # mkstemp creates files readable by their owner only; run files get the usual umask instead.
@@ -166,43 +147,3 @@ def _number(text: str):
         except (TypeError, ValueError):
             pass
     return text
-
-
-class RunDir:
-    """Paths and typed I/O for one run directory."""
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-
-    def __truediv__(self, name: str) -> Path:
-        return self.path / name
-
-    @property
-    def checkpoint_dir(self) -> Path:
-        return self.path / CHECKPOINT_DIR
-
-    def is_run(self) -> bool:
-        return (self / CONFIG).is_file() and (self / RUN).is_file()
-
-    def require(self) -> RunDir:
-        """Raise a UserError unless this is a run directory written by ``vaebalance train``."""
-        if not self.path.is_dir():
-            raise UserError(f"no such run directory: {self.path}")
-        if not self.is_run():
-            raise UserError(f"{self.path} is not a vaebalance run (no {CONFIG} and {RUN})")
-        return self
-
-    def config(self) -> dict:
-        return read_json(self / CONFIG)
-
-    def info(self) -> dict:
-        return read_json(self / RUN)
-
-    def update_info(self, **changes) -> None:
-        write_json(self / RUN, {**self.info(), **changes})
-
-    def metrics(self) -> dict:
-        return read_json(self / METRICS)
-
-    def history(self) -> list[dict]:
-        return read_csv(self / HISTORY)

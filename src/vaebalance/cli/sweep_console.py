@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from .recommend import Recommendation
-from .sweep import Plan, Sweep
-from .worker import ROW_METRICS
-
-COLUMNS = {
-    "rate_nats": "rate",
-    "distortion_nats": "distortion",
-    "elbo_nats": "ELBO",
-    "nll_iw_nats": "IWAE NLL",
-    "mse_per_element": "MSE/elem",
-    "active_units": "AU",
-    "wall_seconds": "wall s",
-}
+from ..schema import SweepRow
+from ..sweeps.recommend import Recommendation
+from ..sweeps.sweep import Plan, Sweep
 
 
 class SweepConsole:
@@ -37,19 +27,19 @@ class SweepConsole:
             file=sys.stderr,
         )
 
-    def row(self, row: dict) -> None:
+    def row(self, row: SweepRow) -> None:
         self.ended += 1
         if self.quiet:
             return
-        head = f"[{self.ended}/{self.todo}] {row['run']}"
-        if row["status"] == "finished":
+        head = f"[{self.ended}/{self.todo}] {row.run}"
+        if row.finished:
             print(
-                f"{head}: rate {row['rate_nats']:.4g}, distortion {row['distortion_nats']:.4g} "
-                f"nats ({row['wall_seconds']:.1f} s)",
+                f"{head}: rate {row.rate_nats:.4g}, distortion {row.distortion_nats:.4g} "
+                f"nats ({row.wall_seconds:.1f} s)",
                 file=sys.stderr,
             )
         else:
-            print(f"{head}: failed: {row['error']}", file=sys.stderr)
+            print(f"{head}: {row.status}: {row.error}", file=sys.stderr)
 
 
 def summary(sweep: Sweep, choice: Recommendation | None, report=None) -> None:
@@ -62,23 +52,25 @@ def summary(sweep: Sweep, choice: Recommendation | None, report=None) -> None:
     # ELBO is −(rate + distortion), already shown; a column nobody filled in is noise.
     shown = [
         k
-        for k in (*ROW_METRICS, "wall_seconds")
-        if k != "elbo_nats" and any(_cell(r.get(k)) != "—" for r in sweep.rows)
+        for k in (*SweepRow.METRICS, "wall_seconds")
+        if k != "elbo_nats" and any(_cell(r[k]) != "—" for r in sweep.rows)
     ]
     table = Table(title=f"sweep — {sweep.path}", box=box.SIMPLE_HEAD)
     table.add_column("run", no_wrap=True)
-    for heading in [*(k.rpartition(".")[2] for k in keys), "status", *(COLUMNS[k] for k in shown)]:
+    headings = [SweepRow.column(k).label for k in shown]
+    for heading in [*(k.rpartition(".")[2] for k in keys), "status", *headings]:
         table.add_column(heading, justify="left" if heading == "status" else "right")
     for row in sweep.rows:
-        mark = " ★" if choice is not None and row["run"] == choice.run else ""
-        cells = [_cell(row.get(k)) for k in (*keys, "status", *shown)]
-        table.add_row(f"{row['run']}{mark}", *cells, style=None if mark == "" else "bold")
+        mark = " ★" if choice is not None and row.run == choice.run else ""
+        cells = [_cell((row.values or {}).get(k)) for k in keys]
+        cells += [_cell(row.status), *(_cell(row[k]) for k in shown)]
+        table.add_row(f"{row.run}{mark}", *cells, style=None if mark == "" else "bold")
     # Piped output has no terminal width; rich would assume 80 columns and squeeze the table.
     console = Console(width=None if sys.stdout.isatty() else 160)
     console.print(table)
     for row in sweep.rows:
-        if row["status"] != "finished":
-            console.print(f"{row['run']} failed: {row['error']}", highlight=False, markup=False)
+        if not row.finished:
+            console.print(f"{row.run} {row.status}: {row.error}", highlight=False, markup=False)
     if choice is not None:
         console.print(f"recommended: {choice.run} ★ — {choice.reason}", highlight=False)
     else:

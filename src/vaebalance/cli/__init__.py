@@ -1,0 +1,50 @@
+"""The ``vaebalance`` command line: parse, build a config, call the library, show the result.
+
+    vaebalance train                                   # digits, σ-VAE (β = 1), < 1 minute
+    vaebalance train --data fashion-mnist --balancer geco --set balancer.target_mse=0.01
+    vaebalance evaluate runs/DIR --iw-samples 1000
+    vaebalance diagnose runs/DIR
+    vaebalance sweep --grid balancer.beta=0.1,0.3,1,3,10 --data fashion-mnist --out sweeps/beta
+    vaebalance report runs/DIR                         # or a sweep directory
+    vaebalance explain --recon mse --recon-reduction mean --kl-reduction mean \\
+        --kl-weight 0.1 --input-dim 784 --latent-dim 32
+
+Every user error prints one line on stderr and exits with code 2. Each command lives in its own
+module and registers itself on :data:`.app.app`; the library is imported inside the commands,
+so ``--help`` and ``explain`` start without loading what they do not use.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from ..errors import UserError
+from . import explain, measure, sweep, train  # noqa: F401  (each registers its commands)
+from .app import app, fail, in_cli_terms
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: every user error is one line on stderr and exit code 2."""
+    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="vaebalance", standalone_mode=False)
+    except UserError as e:
+        fail(in_cli_terms(e))
+    except typer.Abort:
+        fail("aborted")
+    except typer.TyperException as e:  # usage errors: unknown option, bad value, ...
+        fail(e.format_message().replace("\n", " "))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
+    if isinstance(code, int) and code != 0:
+        # typer turns a KeyboardInterrupt it catches into exit code 130 and returns it
+        if code == 130:
+            print("interrupted", file=sys.stderr)
+        raise SystemExit(code)

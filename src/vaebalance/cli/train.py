@@ -1,0 +1,79 @@
+"""``vaebalance train``: a new run, or a stopped run resumed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from .app import app, fail
+from .options import run_options
+from .progress import Progress, summary
+
+
+@app.command()
+@run_options
+def train(
+    out: Path = typer.Option(None, help="run directory (default runs/<time>-<data>-...)"),
+    resume: Path = typer.Option(None, help="continue the stopped run in this directory"),
+    print_config: bool = typer.Option(False, help="print the resolved config and exit"),
+    quiet: bool = typer.Option(False, help="no progress bar"),
+    no_report: bool = typer.Option(False, "--no-report", help="do not write report.html"),
+    config_file: str | None = None,
+    overrides: list[str] = (),
+):
+    """Train a VAE and write a run directory.
+
+    Examples:
+
+      vaebalance train
+
+      vaebalance train --data fashion-mnist --likelihood bernoulli --epochs 10
+
+      vaebalance train --balancer geco --set balancer.target_mse=0.01
+
+      vaebalance train --resume runs/20261125-101500-digits-gaussian-learned-constant
+    """
+    from ..config import build_config
+    from ..runs import RunInterrupted
+
+    progress = Progress(quiet)
+    try:
+        if resume is not None:
+            path, metrics = _resume(resume, config_file, out, overrides, progress)
+        else:
+            cfg = build_config(config_file, overrides)
+            if print_config:
+                print(json.dumps(cfg.to_dict(), indent=2))
+                return
+            from ..runs import train as train_run
+
+            path, metrics = train_run(cfg, out, progress.hooks())
+    except RunInterrupted as e:
+        progress.close()
+        print(f"interrupted; resume with `vaebalance train --resume {e.path}`", file=sys.stderr)
+        raise SystemExit(130) from None
+    progress.close()
+    summary(path, metrics)
+    if not no_report:
+        from ..report import try_write_report
+
+        if (report_path := try_write_report(path)) is not None:
+            print(f"report: {report_path}")
+
+
+def _resume(path: Path, config_file, out, overrides: list[str], progress):
+    from ..config import RunConfig
+    from ..runs import resume as resume_run
+
+    if config_file or out:
+        fail("--resume continues a run with its own config; drop --config and --out")
+    changes = {}
+    for item in overrides:
+        key, _, value = item.partition("=")
+        probe = RunConfig().with_value(key, value)  # checks the key and parses the value
+        section, _, field = key.partition(".")
+        changes[key] = getattr(getattr(probe, section), field)
+    return resume_run(path, changes, progress.hooks())

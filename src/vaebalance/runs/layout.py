@@ -1,0 +1,86 @@
+"""The run directory: its files, and typed reads and writes of each.
+
+Layout::
+
+    config.json         the full resolved RunConfig
+    run.json            facts about the run: data shape and provenance, status, versions
+    model.safetensors   final weights of the model and of the loss module (learned σ, balancer)
+    checkpoint/         latest.json + state-<step>.safetensors, written each epoch
+    history.csv         one row per epoch and split (:class:`~vaebalance.schema.EpochRecord`)
+    metrics.json        final test metrics (:class:`~vaebalance.schema.RunMetrics`)
+    tensorboard/        event files, when enabled
+    report.html         written by ``vaebalance report``
+
+Every file goes through :mod:`vaebalance.storage` (atomic writes, nothing unpickled). Files
+written by an earlier version are upgraded as they are read (:mod:`.migrate`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import UserError
+from ..schema import EpochRecord, RunMetrics
+from ..storage import read_csv, read_json, write_json
+from .migrate import upgrade_metrics
+
+CONFIG, RUN, MODEL, HISTORY, METRICS, REPORT = (
+    "config.json",
+    "run.json",
+    "model.safetensors",
+    "history.csv",
+    "metrics.json",
+    "report.html",
+)
+CHECKPOINT_DIR = "checkpoint"
+TENSORBOARD_DIR = "tensorboard"
+
+
+class RunDir:
+    """Paths and typed I/O for one run directory."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def __truediv__(self, name: str) -> Path:
+        return self.path / name
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.path / CHECKPOINT_DIR
+
+    def is_run(self) -> bool:
+        return (self / CONFIG).is_file() and (self / RUN).is_file()
+
+    def require(self) -> RunDir:
+        """Raise a UserError unless this is a run directory written by ``vaebalance train``."""
+        if not self.path.is_dir():
+            raise UserError(f"no such run directory: {self.path}")
+        if not self.is_run():
+            raise UserError(f"{self.path} is not a vaebalance run (no {CONFIG} and {RUN})")
+        return self
+
+    def config(self) -> dict:
+        return read_json(self / CONFIG)
+
+    def info(self) -> dict:
+        return read_json(self / RUN)
+
+    def update_info(self, **changes) -> None:
+        write_json(self / RUN, {**self.info(), **changes})
+
+    def has_metrics(self) -> bool:
+        return (self / METRICS).is_file()
+
+    def metrics(self) -> RunMetrics:
+        """``metrics.json``, upgraded to this version's schema if an older one wrote it."""
+        raw = read_json(self / METRICS)
+        if not isinstance(raw, dict):
+            raise UserError(f"{self / METRICS} is not a JSON object; the run directory is damaged")
+        return RunMetrics.from_json(upgrade_metrics(raw))
+
+    def write_metrics(self, metrics: RunMetrics) -> None:
+        write_json(self / METRICS, metrics.to_json())
+
+    def history(self) -> list[EpochRecord]:
+        return [EpochRecord.from_json(row) for row in read_csv(self / HISTORY)]

@@ -1,0 +1,49 @@
+"""Run directories written by earlier versions, brought up to this version's schema on read.
+
+0.1 wrote ``metrics.json`` without ``target_status`` (the balancer's verdict on its target)
+and without ``decoder_scale_kind``; both are derived from what it did write, so old runs
+load, evaluate, diagnose and report like new ones. Nothing is rewritten on disk until the run
+is evaluated again.
+"""
+
+from __future__ import annotations
+
+from ..objective import likelihoods
+
+# The target parameter of each controller and the moving average it is compared with.
+_TARGETS = {"target_mse": "mse_ma", "target_kl": "kl_ma"}
+_MULTIPLIERS = ("beta", "lambda")
+
+
+def upgrade_metrics(raw: dict) -> dict:
+    """``raw`` (a parsed ``metrics.json``) with the fields this version expects filled in."""
+    out = dict(raw)
+    if "target_status" not in out:
+        out["target_status"] = _target_status(out.get("balancer_state"), out.get("target_met"))
+    if "decoder_scale_kind" not in out and out.get("likelihood") in likelihoods.names():
+        out["decoder_scale_kind"] = likelihoods.REGISTRY.cls(out["likelihood"]).scale_kind
+    return out
+
+
+def _target_status(state, met) -> dict | None:
+    """A 0.1 balancer state as a verdict: what it reached and whether it met its target.
+
+    0.1 did not record whether the multiplier was pinned long enough to call the target
+    infeasible, so that is left False; ``met`` is what 0.1 said.
+    """
+    if not isinstance(state, dict):
+        return None
+    target = next((k for k in _TARGETS if k in state), None)
+    if target is None:
+        return None
+    multiplier = next((k for k in _MULTIPLIERS if k in state), "beta")
+    return {
+        "target": target,
+        "value": state[target],
+        "reached": state.get(_TARGETS[target]),
+        "met": met,
+        "pinned": bool(state.get("at_clamp_steps")),
+        "infeasible": False,
+        "multiplier": multiplier,
+        "multiplier_value": state.get(multiplier),
+    }

@@ -1,0 +1,177 @@
+"""Start and resume runs: the library behind ``vaebalance train`` and ``train --resume``.
+
+Everything that can be wrong with the user's input (config, data, model size, balancer
+parameters) is checked before the run directory is created, so a mistake never leaves a
+half-written run behind.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import torch
+
+from .._version import __version__
+from ..config import RunConfig, resolve
+from ..data import Dataset, load_dataset, load_from_source
+from ..errors import UserError
+from ..schema import RunMetrics
+from ..storage import remove_temporary_files, write_csv, write_json, write_tensors
+from ..training import Hooks, NonFiniteError, Trainer, build, runtime
+from ..training.checkpoint import LATEST, clean_checkpoint_dir, load_checkpoint, module_tensors
+from ..training.trackers import TensorBoardTracker
+from .finish import final_metrics
+from .layout import CONFIG, HISTORY, MODEL, RUN, TENSORBOARD_DIR, RunDir
+from .load import dataset_record
+from .newdir import default_run_dir, make_run_dir
+
+# Fields a resumed run may change: how long it trains and how it uses the machine.
+RESUMABLE_CHANGES = {"train.epochs", "train.steps", "train.threads", "train.tensorboard"}
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Training was interrupted (Ctrl-C); ``path`` is the run, resumable from its checkpoint."""
+
+    def __init__(self, path: Path):
+        super().__init__(str(path))
+        self.path = path
+
+
+def train(
+    cfg: RunConfig, out: str | Path | None = None, hooks: Hooks | None = None
+) -> tuple[Path, RunMetrics]:
+    """Train a new run as configured; returns its directory and final test metrics."""
+    device = runtime.configure(cfg.train.threads, cfg.train.seed, cfg.train.device)
+    data = load_dataset(cfg.data.name, cfg.data.data_dir, cfg.data.test_fraction, cfg.train.seed)
+    check_splits(data)
+    cfg = resolve(cfg, data)
+    model, loss_fn = build(cfg, data)
+    run = RunDir(out or default_run_dir(cfg))
+    info = {
+        "status": "running",
+        "created": datetime.now().isoformat(timespec="seconds"),
+        "vaebalance": __version__,
+        "torch": torch.__version__,
+        "dataset": dataset_info(data),
+    }
+    make_run_dir(run.path, {CONFIG: cfg.to_dict(), RUN: info})
+    trainer = Trainer(cfg, data, model, loss_fn, device, run.checkpoint_dir, hooks)
+    return run.path, _fit(run, trainer)
+
+
+def dataset_info(data: Dataset) -> dict:
+    """The ``dataset`` entry of ``run.json``: enough to reload the data and rebuild the model."""
+    return {
+        "name": data.name,
+        "shape": list(data.shape),
+        "input_dim": data.input_dim,
+        "eight_bit": data.eight_bit,
+        "train_examples": len(data.train),
+        "test_examples": len(data.test),
+        "source": data.source,
+        "scaling": data.scaling,
+    }
+
+
+def check_splits(data: Dataset) -> None:
+    """The final evaluation needs two test examples; say so before any file is written."""
+    if len(data.test) < 2:
+        raise UserError(
+            f"the test split of {data.name} has {len(data.test)} example(s) of "
+            f"{len(data.train) + len(data.test)}; evaluation needs at least 2: use more data "
+            "or a larger data.test_fraction"
+        )
+
+
+def resume(
+    path: str | Path, overrides: dict | None = None, hooks: Hooks | None = None
+) -> tuple[Path, RunMetrics]:
+    """Continue a stopped run from its last checkpoint to its configured end."""
+    run = RunDir(path).require()
+    cfg = _resumed_config(run, overrides or {})
+    device = runtime.configure(cfg.train.threads, cfg.train.seed, cfg.train.device)
+    data = load_from_source(dataset_record(run)["source"])
+    cfg = resolve(cfg, data)  # a no-op on configs this version wrote
+    model, loss_fn = build(cfg, data)
+    trainer = Trainer(cfg, data, model, loss_fn, device, run.checkpoint_dir, hooks)
+    if (run.checkpoint_dir / LATEST).is_file():
+        trainer.state = load_checkpoint(
+            run.checkpoint_dir, trainer.model, trainer.loss_fn, trainer.optimizer, trainer.batch_rng
+        )  # else it stopped before its first checkpoint: start over, with the same seed
+    # A process killed mid-write leaves temporary files (never read); remove them.
+    remove_temporary_files(run.path)
+    clean_checkpoint_dir(run.checkpoint_dir)
+    if overrides:
+        write_json(run / CONFIG, cfg.to_dict())
+    run.update_info(status="running")
+    return run.path, _fit(run, trainer)
+
+
+def _resumed_config(run: RunDir, overrides: dict) -> RunConfig:
+    cfg = RunConfig.from_dict(run.config())
+    for key, value in overrides.items():
+        if key not in RESUMABLE_CHANGES:
+            raise UserError(
+                f"--resume cannot change {key} of an existing run; changeable: "
+                f"{', '.join(sorted(RESUMABLE_CHANGES))}"
+            )
+        cfg = cfg.with_value(key, value)
+    return cfg
+
+
+class HistoryFile:
+    """The tracker that keeps ``history.csv`` equal to the run's history after every epoch."""
+
+    def __init__(self, run: RunDir):
+        self.run = run
+
+    def log_epoch(self, state, records, model, likelihood) -> None:
+        write_csv(self.run / HISTORY, state.history)
+
+    def close(self) -> None:
+        pass
+
+
+def _trackers(run: RunDir, trainer: Trainer) -> list:
+    trackers = [HistoryFile(run)]
+    # Created when training starts, after a resume has loaded its checkpoint, and only if
+    # there is training left: an empty event file would be noise.
+    if trainer.cfg.train.tensorboard and not trainer.done:
+        tensorboard = TensorBoardTracker.create(run / TENSORBOARD_DIR, trainer.data)
+        if tensorboard is not None:
+            trackers.append(tensorboard)
+    return trackers
+
+
+def _fit(run: RunDir, trainer: Trainer) -> RunMetrics:
+    trackers = _trackers(run, trainer)
+    try:
+        state = trainer.fit(trackers)
+        write_tensors(run / MODEL, module_tensors(trainer.model, trainer.loss_fn))
+        metrics = final_metrics(trainer, state)
+        run.write_metrics(metrics)
+    except NonFiniteError as e:
+        # The model holds its last finite weights (bad steps were skipped): keep them.
+        write_tensors(run / MODEL, module_tensors(trainer.model, trainer.loss_fn))
+        _mark(run, status="failed: non-finite training", error=str(e))
+        raise
+    except KeyboardInterrupt:
+        _mark(run, status="interrupted")
+        raise RunInterrupted(run.path) from None
+    except UserError as e:  # e.g. a disk that filled up: the last checkpoint still resumes
+        _mark(run, status="interrupted", error=str(e))
+        raise
+    finally:
+        for tracker in trackers:
+            tracker.close()
+    run.update_info(status="finished", error=None)
+    return metrics
+
+
+def _mark(run: RunDir, **changes) -> None:
+    """Record why a run stopped, if the disk still lets us; the original error matters more."""
+    try:
+        run.update_info(**changes)
+    except UserError:
+        pass

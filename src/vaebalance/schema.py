@@ -1,0 +1,301 @@
+"""One schema for every number vaebalance records: its key, its unit and what it measures.
+
+Runs and sweeps write four kinds of records, all declared here and nowhere else:
+
+- :class:`Evaluation` — a model measured on a set of examples (``evaluate_model``);
+- :class:`RunMetrics` — an evaluation plus the facts of the training that led to it
+  (``metrics.json``);
+- :class:`EpochRecord` — one split of one epoch (a row of ``history.csv``);
+- :class:`SweepRow` — one run of a sweep (a row of ``sweep.csv``).
+
+Each field is a dataclass field whose metadata gives its unit and a label for tables; the key
+on disk is the field's name, which carries the unit (``rate_nats``, ``mse_per_element``,
+``psnr_db``). Code elsewhere reads and writes fields as attributes (``metrics.rate_nats``) and
+never spells a key as a string, so a renamed metric cannot be missed somewhere
+(``tests/test_schema.py`` checks the package for it).
+
+Records are read-only dicts too (``metrics["rate_nats"]``, ``json.dumps(metrics)``), so code
+and scripts written against the plain dicts of earlier versions keep working, and they
+round-trip through JSON:
+``Record.from_json(r.to_json()) == r``. Keys a record does not know (written by a newer
+version, or added by a user) are kept in ``extra`` and written back unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, ClassVar
+
+
+def metric(unit: str, label: str, default: Any = None) -> Any:
+    """A record field with its unit and a label for tables (``default`` when not measured)."""
+    return field(default=default, metadata={"unit": unit, "label": label})
+
+
+@dataclass(frozen=True)
+class Column:
+    """A field of a record as a table column: its key, unit and label."""
+
+    key: str
+    unit: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Record(dict):
+    """Base of the records: typed fields that are also a read-only dict of the same values.
+
+    Being a ``dict`` keeps every use of the plain dicts of version 0.1 working — indexing,
+    ``get``, ``json.dumps``, ``**`` unpacking — while the fields give types and units. The dict
+    holds every declared field (``None`` where not measured) and the unknown keys of ``extra``;
+    :meth:`to_json` leaves the ``None`` ones out.
+    """
+
+    extra: dict = field(default_factory=dict, repr=False, compare=True)
+
+    def __post_init__(self):
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        dict.update(self, {**values, **self.extra})
+
+    @classmethod
+    def columns(cls) -> tuple[Column, ...]:
+        return tuple(
+            Column(f.name, f.metadata["unit"], f.metadata["label"])
+            for f in fields(cls)
+            if "unit" in f.metadata
+        )
+
+    @classmethod
+    def keys_(cls) -> tuple[str, ...]:
+        return tuple(c.key for c in cls.columns())
+
+    @classmethod
+    def column(cls, key: str) -> Column:
+        return next(c for c in cls.columns() if c.key == key)
+
+    def to_json(self) -> dict:
+        """The measured fields (not the unmeasured ``None`` ones), then the unknown keys."""
+        values = {k: getattr(self, k) for k in self.keys_() if getattr(self, k) is not None}
+        return {**values, **self.extra}
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> Record:
+        known = set(cls.keys_())
+        return cls(
+            **{k: v for k, v in data.items() if k in known},
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+    def replace(self, **changes) -> Record:
+        return replace(self, **changes)
+
+    def __reduce__(self):  # pickle by fields: the dict view is rebuilt by __post_init__
+        return _rebuild, (type(self), {f.name: getattr(self, f.name) for f in fields(self)})
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError(f"{type(self).__name__} is read-only; use .replace(...)")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _read_only
+
+
+def _rebuild(cls, values: dict) -> Record:
+    return cls(**values)
+
+
+NATS = "nats/example"
+BPD = "bits/dim"
+
+
+@dataclass(frozen=True)
+class Evaluation(Record):
+    """A model measured on N examples; means over the examples unless the label says otherwise.
+
+    See :func:`vaebalance.evaluation.evaluate_model` for how each is estimated and its biases.
+    """
+
+    elbo_nats: float | None = metric(NATS, "ELBO = −(R + D)")
+    neg_elbo_nats: float | None = metric(NATS, "−ELBO = R + D")
+    rate_nats: float | None = metric(NATS, "rate R = KL(q(z|x) ‖ p(z))")
+    distortion_nats: float | None = metric(NATS, "distortion D = E[−log p(x|z)]")
+    bits_per_dim: float | None = metric(BPD, "−ELBO per input element")
+    rate_bits_per_dim: float | None = metric(BPD, "rate per input element")
+    distortion_bits_per_dim: float | None = metric(BPD, "distortion per input element")
+    nll_iw_nats: float | None = metric(NATS, "IWAE NLL (upper bound on −log p(x))")
+    nll_iw_bits_per_dim: float | None = metric(BPD, "IWAE NLL per input element")
+    bits_per_dim_convention: str | None = metric("", "how bits/dim were computed")
+    discretization_bits: int | None = metric("bits/dim", "8-bit correction added to bits/dim")
+    active_units: int | None = metric("dims", "active units (Var_x μ_j > 0.01)")
+    active_units_threshold: float | None = metric("nats²", "active-unit variance threshold")
+    kl_per_dim: list | None = metric("nats per latent dim", "KL of each latent dim")
+    mutual_info_nats: float | None = metric("nats", "I(x; z)")
+    mutual_info_bound_nats: float | None = metric("nats", "ceiling of the I(x; z) estimate, log N")
+    total_correlation_nats: float | None = metric("nats", "total correlation")
+    aggregate_kl_nats: float | None = metric("nats", "KL(q(z) ‖ p(z))")
+    dimwise_kl_nats: float | None = metric("nats", "Σ_j KL(q(z_j) ‖ p(z_j))")
+    mse_per_element: float | None = metric("(data units)²", "MSE per element")
+    psnr_db: float | None = metric("dB", "PSNR")
+    iw_samples: int | None = metric("samples", "importance samples k")
+    distortion_samples: int | None = metric("samples", "z draws per example behind D")
+    examples: int | None = metric("examples", "examples evaluated")
+    input_dim: int | None = metric("elements", "input elements K")
+    latent_dim: int | None = metric("dims", "latent dims J")
+    seconds: float | None = metric("s", "evaluation time")
+
+    def finite(self) -> bool:
+        """Whether the ELBO terms are finite numbers (a failed run's are not)."""
+        terms = (self.rate_nats, self.distortion_nats)
+        return all(isinstance(v, (int, float)) and math.isfinite(v) for v in terms)
+
+
+@dataclass(frozen=True)
+class RunMetrics(Evaluation):
+    """``metrics.json``: the final evaluation plus the facts of the training behind it."""
+
+    epochs: int | None = metric("epochs", "epochs")
+    steps: int | None = metric("steps", "optimizer steps")
+    skipped_steps: int | None = metric("steps", "non-finite steps skipped")
+    train_seconds: float | None = metric("s", "training time")
+    likelihood: str | None = metric("", "likelihood")
+    balancer: str | None = metric("", "balancer")
+    balancer_state: dict | None = metric("", "the balancer's final state")
+    target_met: bool | None = metric("", "the balancer's target met")
+    target_status: dict | None = metric("", "the balancer's verdict on its target")
+    decoder_scale: float | None = metric("data units", "decoder σ (learned)")
+    decoder_scale_kind: str | None = metric("", "how the decoder's scale is set")
+
+    # The keys that describe training rather than measure the model: a re-evaluation keeps them.
+    TRAINING_FACTS: ClassVar[tuple[str, ...]] = (
+        "epochs", "steps", "skipped_steps", "train_seconds", "likelihood", "balancer",
+        "balancer_state", "target_met", "target_status", "decoder_scale", "decoder_scale_kind",
+    )  # fmt: skip
+
+    # The numbers a summary shows first, and those a report lists, in a reader's order.
+    HEADLINE: ClassVar[tuple[str, ...]] = (
+        "neg_elbo_nats", "rate_nats", "distortion_nats", "bits_per_dim", "nll_iw_nats",
+        "mse_per_element", "psnr_db", "active_units",
+    )  # fmt: skip
+    REPORTED: ClassVar[tuple[str, ...]] = (
+        "neg_elbo_nats", "rate_nats", "distortion_nats", "bits_per_dim", "nll_iw_nats",
+        "mse_per_element", "psnr_db", "active_units", "latent_dim", "mutual_info_nats",
+        "total_correlation_nats", "decoder_scale", "epochs", "steps", "train_seconds",
+    )  # fmt: skip
+
+    def facts(self) -> dict:
+        return {k: getattr(self, k) for k in self.TRAINING_FACTS}
+
+
+@dataclass(frozen=True)
+class EpochRecord(Record):
+    """One split of one epoch: batch means of the training objective's terms.
+
+    ``balancer`` holds the balancer's host-side summary at the end of the epoch; in
+    ``history.csv`` each of its scalar entries is a column ``balancer_<name>``.
+    """
+
+    epoch: int | None = metric("epochs", "epochs completed")
+    step: int | None = metric("steps", "optimizer steps taken")
+    split: str | None = metric("", "train or test")
+    loss: float | None = metric(NATS, "balanced loss D + β·R (as trained)")
+    elbo_nats: float | None = metric(NATS, "ELBO = −(R + D)")
+    rate_nats: float | None = metric(NATS, "rate R")
+    distortion_nats: float | None = metric(NATS, "distortion D")
+    mse_per_element: float | None = metric("(data units)²", "MSE per element")
+    beta: float | None = metric("", "β (KL weight)")
+    skipped_steps: int | None = metric("steps", "non-finite steps skipped")
+    seconds: float | None = metric("s", "epoch time (training and test pass)")
+    train_seconds: float | None = metric("s", "training time of the epoch")
+    balancer: dict | None = metric("", "the balancer's state")
+
+    PREFIX: ClassVar[str] = "balancer_"
+
+    def to_json(self) -> dict:
+        row = super().to_json()
+        state = row.pop("balancer", None) or {}
+        row.update({self.PREFIX + k: v for k, v in state.items() if _scalar(v)})
+        return row
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> EpochRecord:
+        if isinstance(data, EpochRecord):
+            return data
+        state = {k[len(cls.PREFIX) :]: v for k, v in data.items() if k.startswith(cls.PREFIX)}
+        rest = {k: v for k, v in data.items() if not k.startswith(cls.PREFIX)}
+        return super().from_json({**rest, "balancer": state or None})
+
+
+@dataclass(frozen=True)
+class SweepRow(Record):
+    """One run of a sweep in ``sweep.csv``: the varied values, status, test metrics, time."""
+
+    run: str | None = metric("", "run")
+    values: dict | None = metric("", "the varied config values")
+    status: str | None = metric("", "finished, failed or incomplete")
+    rate_nats: float | None = metric(NATS, "rate")
+    distortion_nats: float | None = metric(NATS, "distortion")
+    elbo_nats: float | None = metric(NATS, "ELBO")
+    nll_iw_nats: float | None = metric(NATS, "IWAE NLL")
+    mse_per_element: float | None = metric("per element", "MSE/elem")
+    active_units: int | None = metric("dims", "active units")
+    wall_seconds: float | None = metric("s", "wall time")
+    error: str | None = metric("", "why it failed")
+
+    # Test metrics a sweep compares; the fields between status and wall_seconds.
+    METRICS: ClassVar[tuple[str, ...]] = (
+        "rate_nats", "distortion_nats", "elbo_nats", "nll_iw_nats", "mse_per_element",
+        "active_units",
+    )  # fmt: skip
+    TABLE: ClassVar[tuple[str, ...]] = (*METRICS, "wall_seconds")  # a comparison table's columns
+    ELBO: ClassVar[str] = "elbo_nats"  # −(rate + distortion): redundant beside them in a table
+
+    @classmethod
+    def of(cls, run: str, values: dict, status: str, metrics: Mapping, wall, error="") -> SweepRow:
+        """A row from a run's metrics (non-finite numbers become empty cells)."""
+        measured = {k: _finite(metrics.get(k)) for k in cls.METRICS}
+        wall = None if wall is None else round(wall, 3)
+        return cls(run=run, values=dict(values), status=status, **measured, wall_seconds=wall,
+                   error=error)  # fmt: skip
+
+    def to_json(self) -> dict:
+        """Columns in sweep.csv order: run, the varied keys, status, metrics, time, error."""
+        row = {"run": self.run, **(self.values or {}), "status": self.status}
+        row.update({k: getattr(self, k) for k in (*self.METRICS, "wall_seconds")})
+        row["error"] = self.error or ""
+        return row
+
+    @classmethod
+    def from_row(cls, row: Mapping, grid_keys=()) -> SweepRow:
+        """A ``sweep.csv`` row back, with the grid's keys gathered into ``values``."""
+        if isinstance(row, SweepRow):
+            return row
+        values = {k: row[k] for k in grid_keys if k in row}
+        rest = {k: v for k, v in row.items() if k not in values}
+        return cls.from_json({**rest, "values": values, "error": rest.get("error") or ""})
+
+    @property
+    def finished(self) -> bool:
+        return self.status == "finished"
+
+
+def _scalar(v) -> bool:
+    return isinstance(v, (int, float, bool)) and not isinstance(v, str)
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+RECORDS = (Evaluation, RunMetrics, EpochRecord, SweepRow)
+KEYS = frozenset(k for record in RECORDS for k in record.keys_())
+
+
+def evidence(**values) -> dict:
+    """Named values of schema fields, e.g. the numbers a verdict was decided on; a name that
+    is not a field of any record is a bug (KeyError), so a renamed metric cannot hide here."""
+    unknown = sorted(set(values) - KEYS)
+    if unknown:
+        raise KeyError(f"not fields of the metrics schema: {', '.join(unknown)}")
+    return values
