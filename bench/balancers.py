@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from vaebalance.config import build_config
-from vaebalance.training import train
+from vaebalance.runs import train
 
 STEPS_PER_EPOCH = 60_000 // 128
 
@@ -75,7 +75,7 @@ def run_case(label, likelihood, overrides, epochs, out):
     )
     start = time.perf_counter()
     _, metrics = train(cfg, out)
-    metrics["wall_seconds"] = time.perf_counter() - start
+    metrics = {**metrics, "wall_seconds": time.perf_counter() - start}
     return metrics
 
 

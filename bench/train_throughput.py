@@ -18,10 +18,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from vaebalance.config import build_config
+from vaebalance.config import build_config, resolve
 from vaebalance.data import load_dataset
-from vaebalance.training import runtime
-from vaebalance.training.trainer import Trainer, build, evaluate_split
+from vaebalance.training import Trainer, build, evaluate_split, runtime
 
 
 def reference_config(epochs: int, precision: str):
@@ -42,9 +41,9 @@ def reference_config(epochs: int, precision: str):
 
 
 def bench_vaebalance(epochs: int, precision: str) -> dict:
-    cfg = reference_config(epochs, precision)
     device = runtime.configure(2, 0, "cpu")
     data = load_dataset("fashion-mnist")
+    cfg = resolve(reference_config(epochs, precision), data)
     model, loss_fn = build(cfg, data)
     trainer = Trainer(cfg, data, model, loss_fn, device)
     rates = []
@@ -56,7 +55,7 @@ def bench_vaebalance(epochs: int, precision: str) -> dict:
     return {
         "samples_per_s": max(rates),
         "samples_per_s_per_epoch": rates,
-        "test_neg_elbo_nats": -test["elbo_nats"],
+        "test_neg_elbo_nats": -test.elbo_nats,
     }
 
 
@@ -65,7 +64,7 @@ def bench_plain_loop(epochs: int) -> dict:
     torch.set_flush_denormal(False)
     torch.manual_seed(0)
     data = load_dataset("fashion-mnist")
-    cfg = reference_config(epochs, "fp32")
+    cfg = resolve(reference_config(epochs, "fp32"), data)
     model, _ = build(cfg, data)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x_all = data.train

@@ -43,6 +43,23 @@ class Column:
     label: str
 
 
+class _FieldNames:
+    """``Record.key.<field>`` is the field's key: a misspelt or renamed field fails loudly."""
+
+    def __get__(self, instance, owner):
+        return _Names(owner)
+
+
+class _Names:
+    def __init__(self, record):
+        self._record = record
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("_") or name not in self._record.keys_():
+            raise AttributeError(f"no field {name!r} in this record")
+        return name
+
+
 @dataclass(frozen=True)
 class Record(dict):
     """Base of the records: typed fields that are also a read-only dict of the same values.
@@ -54,6 +71,7 @@ class Record(dict):
     """
 
     extra: dict = field(default_factory=dict, repr=False, compare=True)
+    key = _FieldNames()  # RunMetrics.key.rate_nats == "rate_nats" (not a field: no annotation)
 
     def __post_init__(self):
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
@@ -207,6 +225,7 @@ class EpochRecord(Record):
     seconds: float | None = metric("s", "epoch time (training and test pass)")
     train_seconds: float | None = metric("s", "training time of the epoch")
     balancer: dict | None = metric("", "the balancer's state")
+    target_met: bool | None = metric("", "the balancer's target met (where it has one)")
 
     PREFIX: ClassVar[str] = "balancer_"
 

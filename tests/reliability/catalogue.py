@@ -2,7 +2,8 @@
 
 Each case makes its input files in an empty working directory (``setup``), runs ``command``
 there, and expects exit code 2 with exactly one line on stderr: ``error: <message>``
-(``{cwd}`` in a message stands for the working directory). ``test_error_catalogue.py`` runs
+(``{cwd}`` in a message stands for the working directory, ``{memory}`` for an amount of
+memory this machine reports). ``test_error_catalogue.py`` runs
 every case; ``docs/errors.md`` holds the same table, rendered by :func:`render_table`.
 After changing a case or a message, regenerate the table::
 
@@ -408,6 +409,12 @@ CASES = [
     Case("balancer-missing-target", "GECO without its target",
          "vaebalance train --balancer geco",
          "geco needs target_mse, the target MSE per input element"),
+    Case("model-too-large", "a model that cannot fit in memory",
+         "vaebalance train --latent-dim 100000000",
+         "the model (model.arch=mlp, model.latent_dim=100000000, input 1×8×8) has "
+         "77,000,329,280 parameters: training needs about 1,147.4 GiB for them, their "
+         "gradients and Adam's moments, more than the {memory} of memory available; choose a "
+         "smaller model.latent_dim or model.hidden", subprocess=True),
     Case("balancer-zero-target", "a zero target MSE",
          "vaebalance train --balancer geco --set balancer.target_mse=0",
          "geco: target_mse must be > 0, got 0"),
@@ -563,7 +570,7 @@ def render_table() -> str:
         "|---|---|---|---|",
     ]
     for i, case in enumerate(CASES, 1):
-        message = "error: " + case.message.replace("{cwd}", "$PWD")
+        message = "error: " + case.message.replace("{cwd}", "$PWD").replace("{memory}", "N GiB")
         lines.append(
             f"| {i} | {_cell(case.input)} | `` {_cell(case.command)} `` | `` {_cell(message)} `` |"
         )

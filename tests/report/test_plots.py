@@ -50,3 +50,25 @@ def test_curves_and_bars():
     ]
     assert training_curves(history).startswith(PNG)
     assert kl_bars([0.1, 2.0, 0.5], highlight=[1]).startswith(PNG)
+
+
+def test_rate_distortion_legend_covers_no_run_and_axes_are_rate_then_distortion():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from vaebalance.report.plots import rate_distortion_figure
+
+    rows = [
+        {"run": f"beta-{b}", "status": "finished", "rate_nats": r, "distortion_nats": d}
+        for b, r, d in [(0.1, 60.0, 9.0), (0.3, 40.0, 20.0), (1, 20.0, 45.0), (3, 5.0, 100.0)]
+    ]
+    fig = rate_distortion_figure(rows, recommended="beta-3")
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    assert "rate" in ax.get_xlabel() and "distortion" in ax.get_ylabel()
+    star = ax.collections[-1].get_offsets().tolist()
+    assert star == [[5.0, 100.0]]  # (rate, distortion) of the recommended run
+    legend = fig.legends[0].get_window_extent(renderer)
+    covered = [t.get_text() for t in ax.texts if t.get_window_extent(renderer).overlaps(legend)]
+    points = ax.transData.transform([(r["rate_nats"], r["distortion_nats"]) for r in rows])
+    assert covered == [] and not any(legend.contains(x, y) for x, y in points)

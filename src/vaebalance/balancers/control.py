@@ -147,5 +147,4 @@ class ControlVAE(Balancer):
             "kl_ma": kl_avg if seen else None,
             "target_kl": target,
             "at_clamp_steps": int(self.at_clamp_steps),
-            "target_met": abs(kl_avg - target) <= self.tolerance * target if seen else None,
         }

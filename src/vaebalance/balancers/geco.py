@@ -122,5 +122,4 @@ class GECO(Balancer):
             "mse_ma": mse_ma if seen else None,
             "target_mse": self.target_mse,
             "at_clamp_steps": int(self.at_clamp_steps),
-            "target_met": (mse_ma <= (1 + self.tolerance) * self.target_mse) if seen else None,
         }

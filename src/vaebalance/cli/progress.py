@@ -47,7 +47,7 @@ class Progress:
             f"rate {t.rate_nats:.3g}  distortion {t.distortion_nats:.4g}  "
             f"β {t.beta:.3g}  test −ELBO {-v.elbo_nats:.4g}"
         )
-        if (t.balancer or {}).get("target_met") is False:
+        if t.target_met is False:
             stats += "  [yellow]target not met[/]"
         self.bar.update(self.task, epoch=t.epoch, stats=stats)
 

@@ -52,8 +52,8 @@ def summary(sweep: Sweep, choice: Recommendation | None, report=None) -> None:
     # ELBO is −(rate + distortion), already shown; a column nobody filled in is noise.
     shown = [
         k
-        for k in (*SweepRow.METRICS, "wall_seconds")
-        if k != "elbo_nats" and any(_cell(r[k]) != "—" for r in sweep.rows)
+        for k in SweepRow.TABLE
+        if k != SweepRow.ELBO and any(_cell(r[k]) != "—" for r in sweep.rows)
     ]
     table = Table(title=f"sweep — {sweep.path}", box=box.SIMPLE_HEAD)
     table.add_column("run", no_wrap=True)

@@ -34,10 +34,10 @@ def evaluate_model(
     generator: torch.Generator | None = None,
     memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
     precision: str = "fp32",
-) -> dict:
+) -> Evaluation:
     """Evaluate a VAE on the examples x: ELBO terms, IWAE NLL, latent usage, reconstructions.
 
-    Per example in nats, then averaged over the N examples (DESIGN.md's units): rate
+    Per example in nats, then averaged over the N examples: rate
     R = KL(q(z|x) ‖ N(0, I)) in closed form, summed over J; distortion D = E_q[−log p(x|z)]
     summed over the K elements; −ELBO = R + D.
 
@@ -86,116 +86,86 @@ def evaluate_model(
     start = time.perf_counter()
     if isinstance(likelihood, str):
         likelihood = likelihoods.get(likelihood)
-    check(
-        isinstance(likelihood, likelihoods.Likelihood),
-        f"likelihood must be a Likelihood or a name, got {type(likelihood).__name__}",
-    )
-    check(
-        isinstance(iw_samples, int) and not isinstance(iw_samples, bool) and iw_samples >= 0,
-        f"iw_samples must be an integer ≥ 0 (0 skips the IWAE bound), got {iw_samples!r}",
-    )
-    check(
-        isinstance(batch_size, int) and batch_size >= 1,
-        f"batch_size must be an integer ≥ 1, got {batch_size!r}",
-    )
-    check(
-        discretization_bits is None
-        or (isinstance(discretization_bits, int) and discretization_bits > 0),
-        f"discretization_bits must be None or a positive integer, got {discretization_bits!r}",
-    )
-    check(precision in PRECISIONS, f"precision must be one of {PRECISIONS}, got {precision!r}")
-    check(
-        isinstance(x, Tensor) and x.dim() >= 2 and x.shape[0] >= 2,
-        f"x must be a tensor [N, *example_shape] with N ≥ 2 examples; got "
-        f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}",
-    )
+    _check_arguments(likelihood, x, iw_samples, batch_size, discretization_bits, precision)
     if generator is None:
         generator = torch.Generator().manual_seed(seed)
-
     was_training = model.training, likelihood.training
     model.eval()
     likelihood.eval()
     try:
         with torch.inference_mode():
             check_examples(model, likelihood, x)
-            metrics = _evaluate(
-                model,
-                likelihood,
-                x,
-                iw_samples,
-                batch_size,
-                discretization_bits,
-                generator,
-                memory_budget_mb,
-                precision,
+            encoded = _encode(model, x, batch_size)
+            # Noise order (documented above): the latent statistics first, then the IWAE.
+            aggregate = aggregate_posterior_metrics(
+                *encoded, eps=torch.randn(*encoded[0].shape, generator=generator)
             )
+            iw = importance_weighted_nll(model, likelihood, x, max(iw_samples, 1),
+                                         batch_size=batch_size, memory_budget_mb=memory_budget_mb,
+                                         generator=generator, precision=precision,
+                                         validate=False)  # fmt: skip
+            terms = _elbo_terms(encoded, iw, iw_samples, x[0].numel(), discretization_bits)
+            error = reconstruction_error(model, likelihood, x, batch_size)
     finally:
         model.train(was_training[0])
         likelihood.train(was_training[1])
-    return metrics.replace(seconds=time.perf_counter() - start)
+    return Evaluation.from_json({**terms, **aggregate.to_json(), **error.to_json()}).replace(
+        examples=len(x), seconds=time.perf_counter() - start
+    )
 
 
-def _evaluate(
-    model, likelihood, x, iw_samples, batch_size, discretization_bits, generator, budget, precision
-) -> dict:
-    n, input_dim = x.shape[0], x[0].numel()
+def _check_arguments(likelihood, x, iw_samples, batch_size, discretization_bits, precision):
+    check(isinstance(likelihood, likelihoods.Likelihood),
+          f"likelihood must be a Likelihood or a name, got {type(likelihood).__name__}",
+          params=("likelihood",))  # fmt: skip
+    check(isinstance(iw_samples, int) and not isinstance(iw_samples, bool) and iw_samples >= 0,
+          f"iw_samples must be an integer ≥ 0 (0 skips the IWAE bound), got {iw_samples!r}",
+          params=("iw_samples",))  # fmt: skip
+    check(isinstance(batch_size, int) and batch_size >= 1,
+          f"batch_size must be an integer ≥ 1, got {batch_size!r}", params=("batch_size",))  # fmt: skip
+    check(discretization_bits is None
+          or (isinstance(discretization_bits, int) and discretization_bits > 0),
+          f"discretization_bits must be None or a positive integer, got {discretization_bits!r}")  # fmt: skip
+    check(precision in PRECISIONS, f"precision must be one of {PRECISIONS}, got {precision!r}",
+          params=("precision",))  # fmt: skip
+    check(isinstance(x, Tensor) and x.dim() >= 2 and x.shape[0] >= 2,
+          f"x must be a tensor [N, *example_shape] with N ≥ 2 examples; got "
+          f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}")  # fmt: skip
+
+
+def _encode(model, x: Tensor, batch_size: int) -> tuple[Tensor, Tensor]:
+    """The posterior parameters (μ, log σ²) of every example, in fp32 on the CPU."""
     device = next(model.parameters()).device
     mus, logvars = [], []
-    for s in range(0, n, batch_size):
+    for s in range(0, len(x), batch_size):
         mu, logvar = model.encode(x[s : s + batch_size].to(device))
         mus.append(mu.float().cpu())
         logvars.append(logvar.float().cpu())
-    mu, logvar = torch.cat(mus), torch.cat(logvars)
-    latent_dim = mu.shape[1]
+    return torch.cat(mus), torch.cat(logvars)
 
-    # Noise order (documented in evaluate_model): the latent statistics first, then the IWAE.
-    aggregate = aggregate_posterior_metrics(
-        mu, logvar, eps=torch.randn(n, latent_dim, generator=generator)
-    )
-    k = max(iw_samples, 1)
-    iw = importance_weighted_nll(
-        model,
-        likelihood,
-        x,
-        k,
-        batch_size=batch_size,
-        memory_budget_mb=budget,
-        generator=generator,
-        precision=precision,
-        validate=False,
-    )
+
+def _elbo_terms(encoded, iw, iw_samples: int, input_dim: int, discretization_bits) -> dict:
+    """Rate (closed form), distortion and IWAE NLL in nats and bits/dim, and the latent usage."""
+    mu, logvar = encoded
     rate = float(kl_normal_std(mu.double(), logvar.double()).sum(1).mean())
     distortion = float(iw.distortion_nats.double().mean())
     neg_elbo = rate + distortion
-    n_active, _ = active_units(mu)
 
     def bpd(nats, discretized=True):
         return float(bits_per_dim(nats, input_dim, discretization_bits if discretized else None))
 
     nll_iw = float(iw.nll_nats.double().mean()) if iw_samples > 0 else None
-    return Evaluation(
-        elbo_nats=-neg_elbo,
-        neg_elbo_nats=neg_elbo,
-        rate_nats=rate,
-        distortion_nats=distortion,
-        bits_per_dim=bpd(neg_elbo),
-        rate_bits_per_dim=bpd(rate, discretized=False),
-        distortion_bits_per_dim=bpd(distortion),
-        nll_iw_nats=nll_iw,
+    return dict(
+        elbo_nats=-neg_elbo, neg_elbo_nats=neg_elbo, rate_nats=rate, distortion_nats=distortion,
+        bits_per_dim=bpd(neg_elbo), rate_bits_per_dim=bpd(rate, discretized=False),
+        distortion_bits_per_dim=bpd(distortion), nll_iw_nats=nll_iw,
         nll_iw_bits_per_dim=bpd(nll_iw) if nll_iw is not None else None,
         bits_per_dim_convention=_convention(input_dim, discretization_bits),
-        discretization_bits=discretization_bits,
-        active_units=n_active,
+        discretization_bits=discretization_bits, active_units=active_units(mu)[0],
         active_units_threshold=ACTIVE_UNITS_THRESHOLD,
-        kl_per_dim=[float(v) for v in kl_per_dim(mu, logvar)],
-        **aggregate.to_json(),
-        **reconstruction_error(model, likelihood, x, batch_size).to_json(),
-        iw_samples=iw_samples,
-        distortion_samples=k,
-        examples=n,
-        input_dim=input_dim,
-        latent_dim=latent_dim,
-    )
+        kl_per_dim=[float(v) for v in kl_per_dim(mu, logvar)], iw_samples=iw_samples,
+        distortion_samples=max(iw_samples, 1), input_dim=input_dim, latent_dim=mu.shape[1],
+    )  # fmt: skip
 
 
 def _convention(input_dim: int, discretization_bits: int | None) -> str:

@@ -19,6 +19,11 @@ def kl_normal_std(mu: Tensor, logvar: Tensor) -> Tensor:
     """KL(N(μ, diag σ²) ‖ N(0, I)) per dimension: ``½ (μ² + σ² − 1 − log σ²)``, shape ``[B, J]``.
 
     Kingma & Welling 2014, appendix B. Sum over dim 1 for the per-example rate.
+
+        >>> import math
+        >>> kl = kl_normal_std(torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, math.log(4.0)]]))
+        >>> [round(v, 4) for v in kl[0].tolist()]  # ½·1² ; ½(4 − 1 − ln 4)
+        [0.5, 0.8069]
     """
     check(
         mu.shape == logvar.shape and mu.dim() == 2,

@@ -36,6 +36,12 @@ def bits_per_dim(
         input_dim: K, the number of elements per example.
         discretization_bits: for 8-bit data under a continuous density, 8 adds the bin-width
             correction log2(2^8) so the number is comparable with discrete models.
+
+    Example: 784 · ln 2 nats on 784 pixels is one bit per pixel.
+
+        >>> import math
+        >>> bits_per_dim(784 * math.log(2), 784)
+        1.0
     """
     bpd = nats_per_dim(nats, input_dim) / LN2
     if discretization_bits:
@@ -44,7 +50,11 @@ def bits_per_dim(
 
 
 def psnr_db(mse: float | Tensor, data_range: float = 1.0) -> float | Tensor:
-    """Peak signal-to-noise ratio: 10 log10(range² / MSE)."""
+    """Peak signal-to-noise ratio: 10 log10(range² / MSE).
+
+    >>> psnr_db(0.01)
+    20.0
+    """
     if isinstance(mse, Tensor):
         return 10 * torch.log10(data_range**2 / mse)
     return 10 * math.log10(data_range**2 / mse) if mse > 0 else math.inf

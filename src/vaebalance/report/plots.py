@@ -31,18 +31,24 @@ def to_png(fig: Figure) -> bytes:
 
 
 def rate_distortion(rows: list[SweepRow], recommended: str | None = None, data: str = "") -> bytes:
+    """:func:`rate_distortion_figure` as a PNG."""
+    return to_png(rate_distortion_figure(rows, recommended, data))
+
+
+def rate_distortion_figure(rows, recommended: str | None = None, data: str = "") -> Figure:
     """Each finished run at (rate, distortion), labelled; the Pareto front; lines R + D = c.
 
     Lines of constant ELBO have slope −1 in these axes: moving along one trades a nat of rate
-    for a nat of distortion at the same −ELBO, and lower-left lines are better ELBOs.
+    for a nat of distortion at the same −ELBO, and lower-left lines are better ELBOs. The
+    legend sits below the axes, where it cannot cover a run or its label.
     """
     rows = [SweepRow.from_row(r) for r in rows]
     runs = [(r.run, p) for r in rows if (p := _point(r)) is not None]
-    fig = Figure(figsize=(8, 5.6))
+    fig = Figure(figsize=(8, 6.2), layout="constrained")
     ax = fig.add_subplot()
     if not runs:
         ax.text(0.5, 0.5, "no finished runs", ha="center", transform=ax.transAxes)
-        return to_png(fig)
+        return fig
     names, points = zip(*runs)
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     ax.scatter(xs, ys, s=36, color=INK, zorder=3, label="run")
@@ -75,9 +81,8 @@ def rate_distortion(rows: list[SweepRow], recommended: str | None = None, data: 
     ax.set_title(f"Rate–distortion{f' on {data}' if data else ''} (lower left is better)")
     ax.grid(alpha=0.25)
     ax.plot([], [], ls="--", lw=0.8, color="0.6", label="constant −ELBO = R + D (slope −1)")
-    # Lower left is where no run can be (below the frontier): the legend hides nothing there.
-    ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
-    return to_png(fig)
+    fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
+    return fig
 
 
 def _pad_limits(ax, xs, ys) -> None:

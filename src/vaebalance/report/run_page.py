@@ -45,6 +45,7 @@ def run_context(path: Path) -> dict:
         "dataset": _dataset_text(info.get("dataset") or {}),
         "config": config_rows(config),
         "metrics": _metric_rows(metrics) if metrics else [],
+        "metric_notes": list(metric_notes(metrics).values()) if metrics else [],
         "verdicts": [v.to_json() for v in diagnose(metrics, history, config)] if metrics else [],
         "curves": data_uri(training_curves(history)) if history else None,
         "kl_bars": data_uri(kl_bars(kl, pictures.get("dims", []))) if kl else None,
@@ -54,11 +55,43 @@ def run_context(path: Path) -> dict:
 
 
 def _metric_rows(metrics: RunMetrics) -> list[dict]:
+    notes = list(metric_notes(metrics))
     return [
-        {"label": c.label, "value": number(metrics[c.key]), "unit": c.unit, "key": c.key}
+        {"label": c.label, "value": number(metrics[c.key]), "unit": c.unit, "key": c.key,
+         "mark": _MARKS[notes.index(c.key)] if c.key in notes else ""}
         for c in map(RunMetrics.column, RunMetrics.REPORTED)
         if metrics[c.key] is not None
-    ]
+    ]  # fmt: skip
+
+
+_MARKS = "¹²³⁴⁵⁶⁷⁸⁹"
+# An I(x; z) estimate this close to its ceiling log N says only that the codes tell the N
+# examples apart; the true value may be far larger.
+SATURATED = 0.95
+
+
+def metric_notes(m: RunMetrics) -> dict[str, str]:
+    """What a reader must know to read a number right, keyed by the number's field."""
+    notes = {}
+    if m.discretization_bits:
+        notes[RunMetrics.key.bits_per_dim] = (
+            f"Includes {m.discretization_bits} bits/dim for {m.discretization_bits}-bit data "
+            "under a continuous density (the bin width, Theis et al. 2016), so it compares with "
+            "discrete models; the nats/example do not include it."
+        )
+    if m.neg_elbo_nats is not None and m.neg_elbo_nats < 0:
+        notes[RunMetrics.key.neg_elbo_nats] = (
+            "Negative: a density of continuous data can exceed 1, so −log p(x) can be below 0. "
+            "Compare runs on the same data; the sign carries no meaning."
+        )
+    bound = m.mutual_info_bound_nats
+    if m.mutual_info_nats is not None and bound and m.mutual_info_nats >= SATURATED * bound:
+        notes[RunMetrics.key.mutual_info_nats] = (
+            f"At the ceiling of its estimate, log N = {bound:.3g} nats for the N test examples: "
+            "the codes tell the examples apart, and the true I(x; z) may be larger. Evaluate on "
+            "more examples to measure it."
+        )
+    return notes
 
 
 def _dataset_text(d: dict) -> str:

@@ -23,25 +23,16 @@ def final_metrics(trainer: Trainer, state: TrainState) -> RunMetrics:
     status = state.balancer_status
     if status is None and (now := balancer.status()) is not None:
         status = now.to_json()
-    return RunMetrics.from_json(
-        {
-            **evaluation.to_json(),
-            **training_facts(state, cfg.balancer.name, likelihood),
-            "balancer_state": state.balancer_report or balancer.report(),
-            "target_status": status,
-            "target_met": None if status is None else status["met"],
-        }
+    return RunMetrics.from_json(evaluation.to_json()).replace(
+        epochs=state.epoch,
+        steps=state.step,
+        skipped_steps=state.bad_steps,
+        train_seconds=state.seconds,
+        likelihood=likelihood.name,
+        balancer=cfg.balancer.name,
+        balancer_state=state.balancer_report or balancer.report(),
+        target_status=status,
+        target_met=None if status is None else status["met"],
+        decoder_scale=likelihood.decoder_scale,
+        decoder_scale_kind=likelihood.scale_kind,
     )
-
-
-def training_facts(state: TrainState, balancer: str, likelihood) -> dict:
-    return {
-        "epochs": state.epoch,
-        "steps": state.step,
-        "skipped_steps": state.bad_steps,
-        "train_seconds": state.seconds,
-        "likelihood": likelihood.name,
-        "balancer": balancer,
-        "decoder_scale": likelihood.decoder_scale,
-        "decoder_scale_kind": likelihood.scale_kind,
-    }

@@ -77,7 +77,7 @@ class RunDir:
         raw = read_json(self / METRICS)
         if not isinstance(raw, dict):
             raise UserError(f"{self / METRICS} is not a JSON object; the run directory is damaged")
-        return RunMetrics.from_json(upgrade_metrics(raw))
+        return upgrade_metrics(RunMetrics.from_json(raw))
 
     def write_metrics(self, metrics: RunMetrics) -> None:
         write_json(self / METRICS, metrics.to_json())

@@ -9,20 +9,22 @@ is evaluated again.
 from __future__ import annotations
 
 from ..objective import likelihoods
+from ..schema import RunMetrics
 
 # The target parameter of each controller and the moving average it is compared with.
 _TARGETS = {"target_mse": "mse_ma", "target_kl": "kl_ma"}
 _MULTIPLIERS = ("beta", "lambda")
 
 
-def upgrade_metrics(raw: dict) -> dict:
-    """``raw`` (a parsed ``metrics.json``) with the fields this version expects filled in."""
-    out = dict(raw)
-    if "target_status" not in out:
-        out["target_status"] = _target_status(out.get("balancer_state"), out.get("target_met"))
-    if "decoder_scale_kind" not in out and out.get("likelihood") in likelihoods.names():
-        out["decoder_scale_kind"] = likelihoods.REGISTRY.cls(out["likelihood"]).scale_kind
-    return out
+def upgrade_metrics(metrics: RunMetrics) -> RunMetrics:
+    """``metrics`` with the fields this version expects filled in where they are missing."""
+    if metrics.target_status is None:
+        status = _target_status(metrics.balancer_state, metrics.target_met)
+        metrics = metrics.replace(target_status=status)
+    if metrics.decoder_scale_kind is None and metrics.likelihood in likelihoods.names():
+        kind = likelihoods.get(metrics.likelihood).scale_kind
+        metrics = metrics.replace(decoder_scale_kind=kind)
+    return metrics
 
 
 def _target_status(state, met) -> dict | None:

@@ -8,6 +8,7 @@ writes ``sweep.csv`` from there, so only one process ever writes it.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -27,28 +28,53 @@ def run_local(tasks: list[Task], workers: int, on_row: OnRow) -> None:
     Spawn, not fork: a forked child inherits torch's thread pools and locks mid-state, and
     fork is unsafe once threads exist; a fresh interpreter costs a second of imports per
     worker, once.
+
+    Workers ignore SIGINT: an interrupt (Ctrl-C to the process group, or SIGINT to this
+    process alone from ``timeout`` or a scheduler) is handled here, once, by stopping every
+    worker; their runs resume from their checkpoints when the sweep is repeated.
     """
     if workers <= 1:
         for task in tasks:
             on_row(run_task(task))
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_ignore_sigint)
+    try:
         futures = {pool.submit(run_task, task): task for task in tasks}
-        try:
-            for future in as_completed(futures):
-                try:
-                    row = future.result()
-                except BrokenProcessPool:
-                    # A worker died (killed, out of memory): its run and those queued behind it
-                    # did not end. Re-running the sweep resumes them from their checkpoints.
-                    row = make_row(futures[future], "incomplete", {}, None, WORKER_DIED)
-                except Exception as e:
-                    row = make_row(futures[future], "failed", {}, None, one_line(e))
-                on_row(row)
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+        for future in as_completed(futures):
+            try:
+                row = future.result()
+            except BrokenProcessPool:
+                # A worker died (killed, out of memory): its run and those queued behind it
+                # did not end. Re-running the sweep resumes them from their checkpoints.
+                row = make_row(futures[future], "incomplete", {}, None, WORKER_DIED)
+            except Exception as e:
+                row = make_row(futures[future], "failed", {}, None, one_line(e))
+            on_row(row)
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the workers now (their runs keep their last checkpoint) and the pool after them.
+
+    Waiting for running runs to finish would hang an interrupted sweep for as long as a run
+    takes; the executor has no public handle on its processes, hence ``_processes``.
+    """
+    processes = list((pool._processes or {}).values())
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_ray(tasks: list[Task], workers: int, on_row: OnRow) -> None:

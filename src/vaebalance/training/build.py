@@ -10,6 +10,7 @@ from ..config import RunConfig
 from ..data import Dataset
 from ..models import VAE, build_model
 from ..objective.elbo import ELBOLoss
+from .memory import check_fits
 
 
 def steps_per_epoch(cfg: RunConfig, train_examples: int) -> int:
@@ -28,6 +29,7 @@ def build(cfg: RunConfig, data: Dataset) -> tuple[VAE, ELBOLoss]:
     if cfg.likelihood.name == "auto":
         raise ValueError("build() takes a resolved config: call vaebalance.config.resolve first")
     likelihood = likelihoods.get(cfg.likelihood.name, **cfg.likelihood.params)
+    check_fits(cfg.model, data.shape, likelihood.outputs_per_element)
     model = build_model(cfg.model, data.shape, likelihood.outputs_per_element)
     balancer = balancers.get(cfg.balancer.name, **cfg.balancer.params)
     loss_fn = ELBOLoss(likelihood, balancer, validate=False)

@@ -102,13 +102,13 @@ class Trainer:
             self.hooks.on_start(self.state.step * b, self.total_steps * b)
         while not self.done:
             start = time.perf_counter()
-            train_row = self.train_epoch()
+            train_stats, skipped = self.train_epoch()
             train_seconds = time.perf_counter() - start
             test_row = evaluate_split(self.model, self.loss_fn, self.data, self.test_x, self.cfg)
             elapsed = time.perf_counter() - start
             self.state.seconds += elapsed
             self.state.epoch += 1
-            records = self._records(train_row, test_row, elapsed, train_seconds)
+            records = self._records(train_stats, skipped, test_row, elapsed, train_seconds)
             self.state.history += [r.to_json() for r in records]
             if self.hooks.on_epoch_end:
                 self.hooks.on_epoch_end({"train": records[0], "test": records[1]})
@@ -124,8 +124,9 @@ class Trainer:
         if self.hooks.on_checkpoint:
             self.hooks.on_checkpoint(self.state)
 
-    def train_epoch(self) -> dict:
-        """One pass over a fresh permutation (the last partial batch is dropped)."""
+    def train_epoch(self) -> tuple[StepStats, int]:
+        """One pass over a fresh permutation (the last partial batch is dropped): the epoch's
+        mean statistics and the number of non-finite steps skipped."""
         self.model.train()
         self.loss_fn.train()
         b, dev = self.cfg.train.batch_size, self.device
@@ -159,7 +160,7 @@ class Trainer:
         self.state.bad_run = int(bad_run)
         # An epoch whose every step was skipped has no statistics (NaN: an empty CSV cell).
         means = sums / (steps - n_bad) if n_bad < steps else torch.full_like(sums, math.nan)
-        return {"stats": StepStats.of(means.tolist()), "skipped_steps": n_bad}
+        return StepStats.of(means.tolist()), n_bad
 
     def _step(self, x, found_inf) -> torch.Tensor:
         with autocast(self.device, self.cfg.train.precision):
@@ -190,33 +191,32 @@ class Trainer:
                 "are the last finite ones"
             )
 
-    def _records(self, train_row, test_row, elapsed, train_seconds) -> list[EpochRecord]:
-        balancer = self._balancer_summary()
+    def _records(self, train_stats, skipped, test_row, elapsed, train_seconds):
+        balancer, status = self._balancer_summary()
+        met = None if status is None else status.met
         common = dict(epoch=self.state.epoch, step=self.state.step, seconds=elapsed,
-                      balancer=balancer)  # fmt: skip
+                      balancer=balancer, target_met=met)  # fmt: skip
         return [
-            _record(train_row["stats"], split="train", **common,
-                    skipped_steps=train_row["skipped_steps"], train_seconds=train_seconds),
+            _record(train_stats, split="train", **common, skipped_steps=skipped,
+                    train_seconds=train_seconds),
             _record(test_row, split="test", **common),
         ]  # fmt: skip
 
-    def _balancer_summary(self) -> dict:
+    def _balancer_summary(self):
         """The balancer's report and its verdict on its target, read once per epoch."""
         balancer = self.loss_fn.balancer
         summary = dict(balancer.report())
         status = balancer.status()
-        if status is not None:
-            summary["target_met"] = status.met
-            if status.infeasible:
-                log.warning(
-                    "epoch %d: the %s balancer's %s sits at its bound (%.4g) and its %s "
-                    "(%.4g, reaching %s) looks infeasible",
-                    self.state.epoch, self.cfg.balancer.name, status.multiplier[0],
-                    status.multiplier[1], status.target, status.value, _fmt(status.reached),
-                )  # fmt: skip
+        if status is not None and status.infeasible:
+            log.warning(
+                "epoch %d: the %s balancer's %s sits at its bound (%.4g) and its %s "
+                "(%.4g, reaching %s) looks infeasible",
+                self.state.epoch, self.cfg.balancer.name, status.multiplier[0],
+                status.multiplier[1], status.target, status.value, _fmt(status.reached),
+            )  # fmt: skip
         self.state.balancer_report = summary
         self.state.balancer_status = None if status is None else status.to_json()
-        return summary
+        return summary, status
 
 
 def _record(stats: StepStats, **fields) -> EpochRecord:

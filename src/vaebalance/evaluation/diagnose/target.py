@@ -12,15 +12,13 @@ from ...schema import evidence
 from .facts import Facts, number
 from .verdict import Verdict
 
+# The parameters that state a controller's target: GECO's MSE and ControlVAE's KL.
+TARGETS = ("target_mse", "target_kl")
+
 
 def infeasible_target(f: Facts) -> Verdict | None:
     status = f.status or {}
-    said_unmet = f.metrics.target_met is False or str(
-        f.metrics.extra.get("target_met")
-    ).lower() in (
-        "false",
-        "0",
-    )
+    said_unmet = f.metrics.target_met is False
     if not (status.get("infeasible") or said_unmet):
         return None
     target, value = _target(f, status)
@@ -41,10 +39,8 @@ def infeasible_target(f: Facts) -> Verdict | None:
         + ". A controller cannot reach a target the model cannot; it drives the weight to its "
         "bound instead."
     )
-    numbers = {
-        **evidence(target_met=f.metrics.target_met, rate_nats=f.rate, mse_per_element=f.mse),
-        "target_status": status or None,
-    }
+    numbers = evidence(target_met=f.metrics.target_met, rate_nats=f.rate,
+                       mse_per_element=f.mse, target_status=status or None)  # fmt: skip
     return Verdict(
         "infeasible-target", "problem", "infeasible balancer target", message,
         _feasible_target_option(f, target), numbers,
@@ -59,7 +55,7 @@ def _target(f: Facts, status: dict) -> tuple[str | None, float | None]:
     for source in (f.metrics.extra, config, f.config):
         for key, value in source.items():
             name = key.rsplit(".", 1)[-1]
-            if name.startswith("target_") and name != "target_met" and number(value) is not None:
+            if name in TARGETS and number(value) is not None:
                 return name, number(value)
     return None, None
 

@@ -14,18 +14,15 @@ scale's starting value) into a new, resolved config — the one a run records.
 
 from __future__ import annotations
 
-import json
-import types
 import typing
 from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
 
-import tomllib
-
-from .errors import UserError, unknown_choice
-from .models import ModelConfig, check_model_config
-from .objective import balancer as balancing
-from .objective import likelihoods
+from ..errors import UserError, unknown_choice
+from ..models import ModelConfig, check_model_config
+from ..objective import balancer as balancing
+from ..objective import likelihoods
+from .files import read_config_file as read_config_file
+from .values import coerce as coerce
 
 
 @dataclass(frozen=True)
@@ -95,7 +92,12 @@ class RunConfig:
         return apply_dict(cls(), d)
 
     def with_value(self, dotted: str, value: object) -> RunConfig:
-        """A copy with one field set by its dotted name, type-checked (UserError otherwise)."""
+        """A copy with one field set by its dotted name, type-checked (UserError otherwise).
+
+        >>> cfg = RunConfig().with_value("model.latent_dim", "8")
+        >>> cfg.model.latent_dim, RunConfig().model.latent_dim != 8
+        (8, True)
+        """
         section, _, key = dotted.partition(".")
         if section not in _sections() or not key:
             raise _unknown_key(self, dotted)
@@ -171,68 +173,6 @@ def apply_dict(cfg: RunConfig, d: dict) -> RunConfig:
     return cfg
 
 
-def coerce(value: object, hint, name: str):
-    """Parse ``value`` (a CLI string or a JSON value) as type ``hint``."""
-    if isinstance(value, str):
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
-            parsed = value
-        value = value if hint is str else parsed
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        return _coerce_union(value, hint, name)
-    if origin is tuple:
-        return _coerce_tuple(value, hint, name)
-    if hint is object:
-        return value
-    if hint is bool and isinstance(value, bool):
-        return value
-    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if hint is int and _is_integral(value):
-        return int(value)
-    if hint is str and isinstance(value, str):
-        return value
-    if hint is dict and isinstance(value, dict):
-        return value
-    raise UserError(f"{name} must be {_type_name(hint)}; got {value!r}")
-
-
-def _is_integral(value) -> bool:
-    """An int, or a float with no fraction (JSON reads ``1e4`` as 10000.0)."""
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-
-
-def _coerce_union(value, hint, name: str):
-    options = typing.get_args(hint)
-    if value is None and type(None) in options:
-        return None
-    for option in options:
-        if option is type(None):
-            continue
-        try:
-            return coerce(value, option, name)
-        except UserError:
-            continue
-    raise UserError(f"{name} must be {_type_name(hint)}; got {value!r}")
-
-
-def _coerce_tuple(value, hint, name: str) -> tuple:
-    if not isinstance(value, (list, tuple)):
-        raise UserError(f"{name} must be a list like [1, 2]; got {value!r}")
-    args = typing.get_args(hint)
-    if not (len(args) == 2 and args[1] is Ellipsis) and len(value) != len(args):
-        raise UserError(f"{name} must have {len(args)} values; got {value!r}")
-    return tuple(coerce(v, args[0], name) for v in value)
-
-
-def _type_name(hint) -> str:
-    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
-
-
 def valid_keys(cfg: RunConfig) -> list[str]:
     keys = []
     for f in fields(cfg):
@@ -243,26 +183,6 @@ def valid_keys(cfg: RunConfig) -> list[str]:
         else:
             keys += [f"{f.name}.{g.name}" for g in fields(obj)]
     return keys
-
-
-def read_config_file(path: str | Path) -> dict:
-    """A JSON, YAML or TOML file as a dict."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"no such config file: {path}")
-    text = path.read_text()
-    try:
-        if path.suffix == ".json":
-            return json.loads(text)
-        if path.suffix in (".yaml", ".yml"):
-            import yaml  # only config files need it
-
-            return yaml.safe_load(text) or {}
-        if path.suffix == ".toml":
-            return tomllib.loads(text)
-    except Exception as e:  # any parse error is the user's file, reported in one line
-        raise UserError(f"cannot parse config file {path}: {str(e).splitlines()[0]}") from None
-    raise UserError(f"config file {path} must end in .json, .yaml, .yml or .toml")
 
 
 def build_config(config_file: str | None = None, overrides: list[str] = ()) -> RunConfig:
