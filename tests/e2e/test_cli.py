@@ -1,5 +1,6 @@
 """The command line as a user meets it: real processes, exit codes, one-line errors."""
 
+import csv
 import json
 import math
 import os
@@ -177,3 +178,19 @@ def test_infeasible_target_is_a_warning_not_a_crash(tmp_path):
     diagnosis = run("diagnose", str(out), "--json")
     codes = [v["code"] for v in json.loads(diagnosis.stdout)]
     assert "infeasible-target" in codes
+
+
+def test_a_chained_balancer_from_the_readme_trains(tmp_path):
+    # `--balancer warmup+geco` with a parameter of each part, as the README shows it.
+    out = tmp_path / "chain"
+    result = run("train", *TINY, "--balancer", "warmup+geco", "--set", "balancer.steps=20",
+                 "--set", "balancer.target_mse=0.05", "--no-report", "--out", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    config = json.loads((out / "config.json").read_text())
+    assert config["balancer"] == {"name": "warmup+geco", "steps": 20, "target_mse": 0.05}
+    betas = [
+        r["beta"]
+        for r in csv.DictReader((out / "history.csv").read_text().splitlines())
+        if r["split"] == "train"
+    ]
+    assert float(betas[0]) < 1  # warm-up scales GECO's β from 0

@@ -8,6 +8,7 @@ import pytest
 from vaebalance.config import build_config
 from vaebalance.errors import UserError
 from vaebalance.report import write_report
+from vaebalance.report.sweep_page import sweep_context
 from vaebalance.runs import RunDir
 from vaebalance.storage import read_csv
 from vaebalance.sweeps import parse_grid, run_sweep
@@ -68,6 +69,9 @@ def test_the_report_and_plots_are_written(four_runs):
         assert (four_runs.path / name).read_bytes().startswith(b"\x89PNG")
     assert 'id="rate-distortion"' in report and 'id="recommendation"' in report
     assert report.count('src="data:image/png;base64,') == 2
+    # The likelihood the runs used, not the "auto" the command asked for.
+    config = dict(sweep_context(four_runs.path)["config"])
+    assert config["likelihood.name"] == '"gaussian-learned (auto)"'
 
 
 def test_a_rerun_redoes_only_the_runs_whose_outputs_were_deleted(four_runs):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..runs import REPORT
+from ..runs import REPORT, RunDir
 from ..schema import SweepRow
 from ..storage import atomic_write, read_json
 from ..sweeps.recommend import Goal, Recommendation, recommend
@@ -61,8 +61,25 @@ def sweep_context(path: Path, goal: Goal | None = None) -> dict:
             **{c.key: f"{c.label} [{c.unit}]" for c in map(SweepRow.column, SweepRow.TABLE)},
         },
         "rows": rows,
-        "config": config_rows(record.get("base_config") or {}),
+        "config": config_rows(resolved_base(path, sweep, record.get("base_config") or {})),
     }
+
+
+def resolved_base(path: Path, sweep: Sweep, base: dict) -> dict:
+    """The base config with ``likelihood.name = "auto"`` replaced by what the runs resolved it
+    to on their data (e.g. ``"gaussian-learned (auto)"``): a reader needs the likelihood used."""
+    likelihood = base.get("likelihood") or {}
+    if likelihood.get("name") != "auto":
+        return base
+    names = []
+    for row in sweep.rows:
+        run = RunDir(path / str(row.run))
+        if run.is_run():
+            name = (run.config().get("likelihood") or {}).get("name")
+            names += [name] if name and name not in names else []
+    if not names:
+        return base
+    return {**base, "likelihood": {**likelihood, "name": f"{', '.join(names)} (auto)"}}
 
 
 def _recommendation(choice: Recommendation | None) -> dict | None:
