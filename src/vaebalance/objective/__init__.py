@@ -6,3 +6,5 @@ from .explain import Explanation as Explanation
 from .explain import explain as explain
 from .kl import kl_divergence as kl_divergence
 from .kl import kl_normal_std as kl_normal_std
+from .presets import PresetExplanation as PresetExplanation
+from .presets import explain_preset as explain_preset
