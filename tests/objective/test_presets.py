@@ -275,3 +275,22 @@ def test_parse_shape(text):
     else:
         with pytest.raises(UserError, match="input_shape must be positive integers"):
             parse_shape(text)
+
+
+def test_readme_table_holds_the_presets_numbers():
+    """README's table of presets at their default data is explain_preset's numbers."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    table = readme.split("<!-- presets-table -->")[1].split("<!-- presets-table-end -->")[0]
+    rows = [line.split("|")[1:-1] for line in table.strip().splitlines()[2:]]
+    assert [r[0].strip().strip("`") for r in rows] == names()
+    for cells in rows:
+        o = explain_preset(cells[0].strip().strip("`")).original
+        weight, beta_summed, beta, sigma = (c.strip() for c in cells[2:6])
+        assert float(weight) == pytest.approx(o.kl_weight, rel=1e-4)
+        assert float(beta_summed) == pytest.approx(o.beta_summed, rel=1e-3)
+        assert float(beta) == pytest.approx(o.beta, rel=1e-3)
+        assert (sigma == "—") == (o.sigma is None)
+        if o.sigma is not None:
+            assert float(sigma) == pytest.approx(o.sigma, rel=1e-3)
