@@ -294,3 +294,9 @@ def test_readme_table_holds_the_presets_numbers():
         assert (sigma == "—") == (o.sigma is None)
         if o.sigma is not None:
             assert float(sigma) == pytest.approx(o.sigma, rel=1e-3)
+
+
+def test_docs_presets_md_is_rendered_from_the_catalogue():
+    from .preset_docs import DOC, render
+
+    assert DOC.read_text() == render(), "run: python -m tests.objective.preset_docs --write"
