@@ -118,6 +118,22 @@ def test_a_tensorflow_style_loss_in_numpy():
     bern(explain_loss(loss, SHAPE, J), 1.0, "mean")
 
 
+def test_losses_that_return_their_terms_too():
+    """PyTorch-VAE returns a dict with "loss"; many examples return (loss, bce, kld)."""
+
+    def as_dict(x, r, mu, logvar):
+        rec, kld = F.mse_loss(r, x), kl_elem(mu, logvar).sum(1).mean()
+        return {"loss": rec + 0.00025 * kld, "Reconstruction_Loss": rec, "KLD": -kld}
+
+    def as_tuple(x, p, mu, logvar):
+        bce = F.binary_cross_entropy(p, x, reduction="sum")
+        kld = kl_elem(mu, logvar).sum()
+        return bce + kld, bce, kld
+
+    gauss(explain_loss(as_dict, SHAPE, J), 0.00025 * K, "mean")
+    bern(explain_loss(as_tuple, SHAPE, J), 1.0, "sum")
+
+
 def test_float32_loss_is_recovered_to_float32_precision():
     """A loss computed in float32 (a model's usual dtype): the same β, to its precision."""
 

@@ -300,3 +300,19 @@ def test_docs_presets_md_is_rendered_from_the_catalogue():
     from .preset_docs import DOC, render
 
     assert DOC.read_text() == render(), "run: python -m tests.objective.preset_docs --write"
+
+
+@pytest.mark.parametrize("name", sorted(LITERAL))
+def test_explain_loss_reads_the_same_numbers_off_each_literal_loss(name):
+    """Two independent routes to β and σ: the preset's description, and probing its literal
+    re-implementation as a black box."""
+    from vaebalance import explain_loss
+
+    e = explain_preset(name, (1, 6, 5), 4)
+    probed = explain_loss(LITERAL[name](e), (1, 6, 5), 4)
+    assert probed.beta == pytest.approx(e.yours.beta, rel=1e-6)
+    assert probed.beta_summed == pytest.approx(e.yours.beta_summed, rel=1e-6)
+    if e.yours.sigma is None:
+        assert probed.sigma is None and probed.recon == "bce"
+    else:
+        assert probed.sigma == pytest.approx(e.yours.sigma, rel=1e-6)

@@ -67,7 +67,8 @@ def explain_loss(
 
     ``fn`` gets float64 torch tensors (NumPy arrays if it fails on tensors): x and recon of
     shape ``[B, *input_shape]`` with values in (0, 1) (recon is read as probabilities, or as
-    logits for ``"bce-logits"``), mu and logvar ``[B, latent_dim]``. It must return one number.
+    logits for ``"bce-logits"``), mu and logvar ``[B, latent_dim]``. It must return one number,
+    or a tuple whose first element, or a dict whose ``"loss"``, is that number.
 
     Args:
         likelihood_hint: None (try all), ``"gaussian"``/``"mse"``, ``"bernoulli"`` (BCE of

@@ -56,6 +56,11 @@ class Caller:
             return self.fn(*(a.clone() for a in args))
 
     def _scalar(self, out) -> tuple[float, float]:
+        # Losses often return (loss, recon, kl) or {"loss": ..., ...}: the loss is the first.
+        if isinstance(out, dict) and "loss" in out:
+            out = out["loss"]
+        elif isinstance(out, (tuple, list)) and len(out) > 0:
+            out = out[0]
         if isinstance(out, Tensor):
             ok, eps = out.numel() == 1, _eps(out.dtype)
             value = float(out.reshape(())) if ok else math.nan
