@@ -5,7 +5,15 @@ from . import balancers, likelihoods
 from ._version import __version__ as __version__
 from .errors import UserError
 from .evaluation import diagnose, evaluate_model
-from .objective import ELBOLoss, LossOutput, explain, kl_divergence, kl_normal_std
+from .objective import (
+    ELBOLoss,
+    LossOutput,
+    explain,
+    explain_loss,
+    explain_preset,
+    kl_divergence,
+    kl_normal_std,
+)
 from .runs import evaluate_run as evaluate
 from .runs import load_run, train
 
@@ -18,6 +26,8 @@ __all__ = [
     "evaluate",
     "evaluate_model",
     "explain",
+    "explain_loss",
+    "explain_preset",
     "kl_divergence",
     "kl_normal_std",
     "likelihoods",

@@ -550,6 +550,31 @@ CASES = [
     Case("explain-sse-mean", "explain sse with a mean reduction",
          "vaebalance explain --recon sse --recon-reduction mean --input-dim 784 --latent-dim 8",
          "sse is a sum over elements; use mse for a mean"),
+    Case("explain-unknown-preset", "explain with a preset that does not exist",
+         "vaebalance explain --preset pytorch_vae",
+         "unknown preset 'pytorch_vae'; valid: disent, keras-example, keras-io-2020, "
+         "lightning-bolts, pythae, pytorch-examples, pytorch-vae, scvi-tools"),
+    Case("explain-bad-shape", "explain a preset at a shape that is not C,H,W",
+         "vaebalance explain --preset pythae --input-shape 3x-64",
+         "--input-shape must be positive integers separated by commas, like 3,64,64; "
+         "got '3x-64'"),
+    Case("explain-loss-file-missing", "explain a loss file that does not exist",
+         "vaebalance explain --loss-file nope.py --loss-fn loss --input-shape 784 "
+         "--latent-dim 8",
+         "loss file nope.py does not exist"),
+    Case("explain-loss-fn-missing", "explain a function the loss file does not define",
+         "vaebalance explain --loss-file my_loss.py --loss-fn loss --input-shape 784 "
+         "--latent-dim 8",
+         "my_loss.py has no function 'loss'; it defines: vae_loss",
+         setup=_file("my_loss.py", "def vae_loss(x, recon, mu, logvar):\n    return 0.0\n")),
+    Case("explain-loss-not-of-the-form", "explain a loss with a free-bits clamp on the KL",
+         "vaebalance explain --loss-file fb.py --loss-fn loss --input-shape 784 --latent-dim 8",
+         "fn is not of the form a·recon + b·KL + c: the KL term is not linear in the summed KL "
+         "when many dims change at once (e.g. a free-bits clamp max(KL, λ) or a capacity term "
+         "|KL − C|)",
+         setup=_file("fb.py", "def loss(x, recon, mu, logvar):\n"
+                     "    kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar)\n"
+                     "    return ((recon - x) ** 2).sum() + kl.mean(0).clamp(min=0.5).sum()\n")),
     # --- the disk -----------------------------------------------------------------------
     Case("disk-full", "a disk that fills up during training (RLIMIT_FSIZE of 32 KiB)",
          "vaebalance train --out run --epochs 2 --set model.hidden=[32] --latent-dim 4 "
