@@ -176,7 +176,8 @@ def test_infeasible_target_is_a_warning_not_a_crash(tmp_path):
     assert metrics["target_met"] is False
     assert "nan" not in (out / "history.csv").read_text().lower()
     diagnosis = run("diagnose", str(out), "--json")
-    codes = [v["code"] for v in json.loads(diagnosis.stdout)]
+    findings = json.loads(diagnosis.stdout)["findings"]
+    codes = [v["code"] for v in findings]
     assert "infeasible-target" in codes
 
 

@@ -45,7 +45,11 @@ def test_healthy():
 def test_posterior_collapse(change):
     verdicts = diagnose({**HEALTHY, **change})
     assert verdicts[0].code == "posterior-collapse" and verdicts[0].severity == "problem"
-    assert verdicts[0].option == "--balancer control --set balancer.target_kl=16"
+    # A rate target above the one reached, and at least about a nat per latent dim.
+    fix = verdicts[0].fix_args
+    assert fix[:3] == ("--set", "balancer.name=control", "--set")
+    target = float(fix[3].removeprefix("balancer.target_kl="))
+    assert target >= 16 and target > {**HEALTHY, **change}["rate_nats"]
     with_beta = diagnose({**HEALTHY, **change}, config={"balancer": {"beta": 4}})
     assert "balancer.beta" in with_beta[0].option and "4" in with_beta[0].message
 
@@ -61,18 +65,15 @@ def test_kl_domination_with_a_fixed_sigma_gaussian():
     config = {"likelihood": {"name": "gaussian", "sigma": 1.0}, "model": {"latent_dim": 16}}
     (v,) = diagnose(m, config=config)
     assert (v.code, v.severity) == ("kl-domination", "problem")
-    assert v.option == "--likelihood gaussian-learned"
+    assert v.fix_args == ("--set", "likelihood.name=gaussian-learned")
     assert "0.38%" in v.message and "14 dB" in v.message
 
 
 def test_kl_domination_from_a_large_beta_is_a_warning_when_reconstructions_are_fine():
     m = {**HEALTHY, "rate_nats": 4.0, "neg_elbo_nats": 250.0, "beta": 8.0}
     (v,) = diagnose(m)
-    assert (v.code, v.severity, v.option) == (
-        "kl-domination",
-        "warning",
-        "lower balancer.beta (now 8)",
-    )
+    assert (v.code, v.severity, v.fix_args) == ("kl-domination", "warning",
+                                                ("--set", "balancer.beta=1"))  # fmt: skip
 
 
 def test_unused_latent_budget():
@@ -121,6 +122,7 @@ def test_json_and_terminal_text_of_a_real_evaluation():
     text = format_verdicts(verdicts)
     assert verdicts[0].title in text
     problems = diagnose({**HEALTHY, "active_units": 0})
-    assert "PROBLEM" in format_verdicts(problems) and "change: --balancer" in format_verdicts(
-        problems
+    text = format_verdicts(problems)
+    assert (
+        "PROBLEM" in text and "fix: vaebalance train --from RUN --set balancer.name=control" in text
     )

@@ -454,6 +454,17 @@ CASES = [
          "--resume cannot change model.latent_dim of an existing run; changeable: "
          "train.epochs, train.steps, train.tensorboard, train.threads",
          setup=_run()),
+    Case("from-missing-run", "--from a directory that is not there",
+         "vaebalance train --from nowhere --out new",
+         "no such run directory: nowhere"),
+    Case("from-and-resume", "--from and --resume together",
+         "vaebalance train --from run --resume run",
+         "--resume continues a run, --from starts a new one: give one of them",
+         setup=_run()),
+    Case("from-bad-change", "--from with a change the run's balancer does not take",
+         "vaebalance train --from run --set balancer.target_mse=0.03 --out new",
+         "balancer 'constant' takes no parameter 'target_mse'; valid: beta, beta_norm, "
+         "mean_weight", setup=_run()),
     Case("resume-with-out", "--resume with --out",
          "vaebalance train --resume run --out elsewhere",
          "--resume continues a run with its own config; drop --config and --out",

@@ -3,6 +3,7 @@
 import pytest
 
 from vaebalance.errors import UserError
+from vaebalance.schema import SweepRow
 from vaebalance.storage import read_csv, write_csv
 from vaebalance.sweeps import Goal, recommend
 
@@ -120,3 +121,18 @@ def test_no_finished_run_no_recommendation(rows):
 def test_impossible_goals_are_user_errors(goal):
     with pytest.raises(UserError):
         Goal(**goal)
+
+
+def test_seeds_are_averaged_so_one_lucky_seed_does_not_win():
+    # Setting A has one excellent seed and two poor ones; B is good on every seed.
+    def row(beta, seed, distortion):
+        return SweepRow.of(f"beta-{beta}-seed-{seed}", {"balancer.beta": beta, "train.seed": seed},
+                           "finished", {"rate_nats": 10.0, "distortion_nats": distortion}, 1.0)  # fmt: skip
+
+    rows = [row("1", 0, 50.0), row("1", 1, 90.0), row("1", 2, 95.0),
+            row("2", 0, 60.0), row("2", 1, 61.0), row("2", 2, 62.0)]  # fmt: skip
+    choice = recommend(rows, Goal(target_rate=20.0))
+    assert choice.run == "beta-2-seed-0" and "mean of its 3 seeds" in choice.reason
+    # Without seeds in the grid the same numbers are six separate runs: the lucky one wins.
+    alone = [r.replace(values={"run": r.run}) for r in rows]
+    assert recommend(alone, Goal(target_rate=20.0)).run == "beta-1-seed-0"

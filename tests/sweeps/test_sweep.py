@@ -68,7 +68,8 @@ def test_the_report_and_plots_are_written(four_runs):
     for name in ("rate_distortion.png", "versus.png"):
         assert (four_runs.path / name).read_bytes().startswith(b"\x89PNG")
     assert 'id="rate-distortion"' in report and 'id="recommendation"' in report
-    assert report.count('src="data:image/png;base64,') == 2
+    assert report.count('src="data:image/png;base64,') == 2 + 2 * 4  # plots, then 4 runs' pictures
+    assert 'alt="reconstructions by beta-0.3"' in report and 'alt="samples of beta-10"' in report
     # The likelihood the runs used, not the "auto" the command asked for.
     config = dict(sweep_context(four_runs.path)["config"])
     assert config["likelihood.name"] == '"gaussian-learned (auto)"'

@@ -33,7 +33,7 @@ def evaluate(
 @app.command()
 def diagnose(
     run_dir: Path = typer.Argument(..., help="a run directory"),
-    as_json: bool = typer.Option(False, "--json", help="print the verdicts as JSON"),
+    as_json: bool = typer.Option(False, "--json", help='print {"findings": [...]} as JSON'),
 ):
     """Say in plain words where a run sits between reconstruction and latent structure.
 
@@ -50,6 +50,6 @@ def diagnose(
         fail(f"{run_dir} has no metrics.json yet; run `vaebalance evaluate {run_dir}` first")
     verdicts = diagnose_metrics(run.metrics(), run.history(), run.config())
     if as_json:
-        print(json.dumps([v.to_json() for v in verdicts], indent=2))
+        print(json.dumps({"findings": [v.to_json() for v in verdicts]}, indent=2))
     else:
         print(format_verdicts(verdicts))

@@ -18,6 +18,9 @@ from .progress import Progress, summary
 def train(
     out: Path = typer.Option(None, help="run directory (default runs/<time>-<data>-...)"),
     resume: Path = typer.Option(None, help="continue the stopped run in this directory"),
+    from_run: Path = typer.Option(
+        None, "--from", help="start a new run from this run's config, changed by the options given"
+    ),
     print_config: bool = typer.Option(False, help="print the resolved config and exit"),
     quiet: bool = typer.Option(False, help="no progress bar"),
     no_report: bool = typer.Option(False, "--no-report", help="do not write report.html"),
@@ -35,6 +38,8 @@ def train(
       vaebalance train --balancer geco --set balancer.target_mse=0.01
 
       vaebalance train --resume runs/20261125-101500-digits-gaussian-learned-constant
+
+      vaebalance train --from runs/OLD --set balancer.name=geco --set balancer.target_mse=0.03
     """
     from ..config import build_config
     from ..runs import RunInterrupted
@@ -42,9 +47,15 @@ def train(
     progress = Progress(quiet)
     try:
         if resume is not None:
+            if from_run is not None:
+                fail("--resume continues a run, --from starts a new one: give one of them")
             path, metrics = _resume(resume, config_file, out, overrides, progress)
         else:
-            cfg = build_config(config_file, overrides)
+            cfg = (
+                _from(from_run, config_file, overrides)
+                if from_run
+                else build_config(config_file, overrides)
+            )
             if print_config:
                 print(json.dumps(cfg.to_dict(), indent=2))
                 return
@@ -62,6 +73,16 @@ def train(
 
         if (report_path := try_write_report(path)) is not None:
             print(f"report: {report_path}")
+
+
+def _from(run_dir: Path, config_file, overrides: list[str]):
+    """The config of the run in ``run_dir`` with ``overrides`` applied (``--from``)."""
+    from ..config import RunConfig, derive
+    from ..runs import RunDir
+
+    if config_file:
+        fail("--from takes its config from the run; drop --config")
+    return derive(RunConfig.from_dict(RunDir(run_dir).require().config()), overrides)
 
 
 def _resume(path: Path, config_file, out, overrides: list[str], progress):

@@ -156,6 +156,26 @@ def _with_component_value(obj, section: str, key: str, value: object):
     return replace(obj, params={**obj.params, key: coerce(value, types_[key], f"{section}.{key}")})
 
 
+def derive(base: RunConfig, overrides: list[str]) -> RunConfig:
+    """``base`` (e.g. a finished run's config) changed by ``section.field=value`` items, as
+    ``vaebalance train --from RUN`` does: a likelihood or balancer that changes its name starts
+    from the new component's defaults, since the old one's parameters belong to it."""
+    cfg = base
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UserError(f"--set takes section.field=value; got {item!r}")
+        key, value = key.strip(), value.strip()
+        section, _, field_ = key.partition(".")
+        if section in COMPONENTS and field_ == "name":
+            current = getattr(cfg, section)
+            if coerce(value, str, key) != current.name:
+                cfg = replace(cfg, **{section: replace(current, params={})})
+        cfg = cfg.with_value(key, value)
+    validate(cfg)
+    return cfg
+
+
 def apply_dict(cfg: RunConfig, d: dict) -> RunConfig:
     """``cfg`` with the fields of a nested dict (a config file or ``config.json``) set."""
     if not isinstance(d, dict):

@@ -12,6 +12,7 @@ from ..sweeps.recommend import Goal, Recommendation, recommend
 from ..sweeps.results import SWEEP_JSON, Sweep, load_sweep
 from .cells import config_rows, data_uri, number
 from .plots import rate_distortion, sweep_axis, versus
+from .side_by_side import side_by_side
 
 RD_PNG, VERSUS_PNG = "rate_distortion.png", "versus.png"
 
@@ -36,6 +37,7 @@ def sweep_context(path: Path, goal: Goal | None = None) -> dict:
     plots = write_plots(sweep, choice.run if choice else None)
     keys = list(sweep.grid)
     rows = [_row(path, r, keys, choice) for r in sweep.rows]
+    pictures, pictures_note = side_by_side(path, sweep.rows)
     # A metric no run has (IWAE NLL when it was not computed) would be a column of dashes.
     columns = [
         c
@@ -54,6 +56,8 @@ def sweep_context(path: Path, goal: Goal | None = None) -> dict:
         "recommendation": _recommendation(choice),
         "rate_distortion": data_uri(plots[RD_PNG]),
         "versus": data_uri(plots[VERSUS_PNG]) if VERSUS_PNG in plots else None,
+        "pictures": pictures,
+        "pictures_note": pictures_note,
         "columns": columns,
         "headings": {
             **{k: k.rpartition(".")[2] for k in keys},

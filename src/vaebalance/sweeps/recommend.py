@@ -16,6 +16,10 @@ max(0, MSE/target − 1) + max(0, R/target − 1) + max(0, (n − AU)/n).
 Without a goal the recommendation is the knee of the frontier
 (:func:`~vaebalance.sweeps.frontier.knee`). Only finished runs count, and ties go to the run
 first in grid order, so the answer never depends on timing.
+
+When the grid varies ``train.seed``, runs that differ only in their seed are one setting, and
+settings are compared by their means over the seeds: one lucky seed must not win. The
+recommendation then names the setting's first run.
 """
 
 from __future__ import annotations
@@ -72,9 +76,38 @@ def recommend(rows: list[SweepRow], goal: Goal | None = None) -> Recommendation 
     runs = [r for r in rows if r.finished and _point(r) is not None]
     if not runs:
         return None
-    if goal is not None and goal.given():
-        return _for_goal(runs, goal)
-    return _at_knee(runs)
+    runs, seeds = seed_means(runs)
+    choice = _for_goal(runs, goal) if goal is not None and goal.given() else _at_knee(runs)
+    if seeds > 1:
+        note = f" Each setting is the mean of its {seeds} seeds; {choice.run} is its first run."
+        choice = Recommendation(choice.run, choice.reason + note)
+    return choice
+
+
+SEED = "train.seed"
+
+
+def seed_means(runs: list[SweepRow]) -> tuple[list[SweepRow], int]:
+    """Runs that differ only in ``train.seed`` as one row of mean metrics (named after the
+    first of them), and the largest number of seeds behind a row; unchanged without seeds."""
+    if not any(SEED in (r.values or {}) for r in runs):
+        return runs, 1
+    groups: dict[tuple, list[SweepRow]] = {}
+    for r in runs:
+        setting = tuple((k, v) for k, v in (r.values or {}).items() if k != SEED)
+        groups.setdefault(setting, []).append(r)
+    means = [_mean_row(members) for members in groups.values()]
+    return means, max(len(m) for m in groups.values())
+
+
+def _mean_row(members: list[SweepRow]) -> SweepRow:
+    means = {}
+    for key in SweepRow.METRICS:
+        values = [_num(getattr(r, key)) for r in members]
+        finite = [v for v in values if math.isfinite(v)]
+        means[key] = sum(finite) / len(finite) if len(finite) == len(values) else None
+    first = members[0]
+    return first.replace(**means)
 
 
 def _for_goal(runs: list[dict], goal: Goal) -> Recommendation:

@@ -11,12 +11,14 @@ from collections.abc import Mapping
 
 from .balance import collapse, healthy, kl_domination, kl_ignored, unused_budget
 from .facts import Facts
-from .target import infeasible_target
+from .target import infeasible_target, target_not_reached
 from .verdict import ORDER, Verdict, format_verdicts
 
 __all__ = ["CHECKS", "Verdict", "diagnose", "format_verdicts"]
 
-CHECKS = (collapse, kl_domination, kl_ignored, unused_budget, infeasible_target)
+CHECKS = (
+    collapse, kl_domination, kl_ignored, unused_budget, infeasible_target, target_not_reached,
+)  # fmt: skip
 
 
 def diagnose(

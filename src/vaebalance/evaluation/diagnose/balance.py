@@ -13,6 +13,7 @@ import math
 
 from ...schema import evidence
 from .facts import Facts
+from .fixes import fix_args, more_information, more_structure
 from .verdict import Severity, Verdict
 
 # Posterior collapse: with under 0.1 nats (0.14 bits) per example the code cannot tell even two
@@ -71,7 +72,10 @@ def collapse(f: Facts) -> Verdict | None:
         "collapse_rate_nats": COLLAPSE_RATE_NATS,
         "collapse_mi_nats": COLLAPSE_MI_NATS,
     }
-    return Verdict("posterior-collapse", "problem", "posterior collapse", message, option, numbers)
+    fix = fix_args(f, more_information(f))
+    option = " ".join(fix) or option
+    return Verdict("posterior-collapse", "problem", "posterior collapse", message, option, numbers,
+                   fix)  # fmt: skip
 
 
 def kl_domination(f: Facts) -> Verdict | None:
@@ -117,7 +121,9 @@ def kl_domination(f: Facts) -> Verdict | None:
         "poor_psnr_db": POOR_PSNR_DB,
     }
     severity: Severity = "problem" if poor else "warning"
-    return Verdict("kl-domination", severity, "KL domination", message, option, numbers)
+    fix = fix_args(f, more_information(f))
+    option = " ".join(fix) or option
+    return Verdict("kl-domination", severity, "KL domination", message, option, numbers, fix)
 
 
 def kl_ignored(f: Facts) -> Verdict | None:
@@ -138,15 +144,19 @@ def kl_ignored(f: Facts) -> Verdict | None:
     )
     if f.beta is not None and f.beta < 1:
         message += f" The KL weight β = {f.beta:.3g} < 1 lets the rate grow unchecked."
-        option = f"raise balancer.beta (now {f.beta:.3g}) towards 1"
-    else:
-        option = "--likelihood gaussian-learned (a calibrated decoder, β = 1)"
+    if f.mse:
+        message += (
+            f" Asking for an MSE a little above the {f.mse:.3g} reached trades a little sharpness "
+            "for a code the prior can shape."
+        )
+    fix = fix_args(f, more_structure(f))
+    option = " ".join(fix) or "a larger KL weight or a looser reconstruction target"
     numbers = {
         **evidence(aggregate_kl_nats=f.aggregate_kl, rate_nats=f.rate, beta=f.beta),
         "aggregate_kl_per_dim": per_dim,
         "ignored_aggregate_kl_per_dim": IGNORED_AGGREGATE_KL_PER_DIM,
     }
-    return Verdict("kl-ignored", "problem", "KL ignored", message, option, numbers)
+    return Verdict("kl-ignored", "problem", "KL ignored", message, option, numbers, fix)
 
 
 def unused_budget(f: Facts) -> Verdict | None:
@@ -167,17 +177,18 @@ def unused_budget(f: Facts) -> Verdict | None:
         f"{100 * carried / total:.3g}% of the {total:.3g}-nat rate. Unused dims cost nothing in "
         "the ELBO, but they say the model needs fewer, or that the KL weight keeps them shut."
     )
-    if f.beta is not None and f.beta > 1:
-        option = f"lower balancer.beta (now {f.beta:.3g}), or --set model.latent_dim={au + 1}"
+    if f.balancer == "constant" and f.beta is not None and f.beta > 1:
+        fix = fix_args(f, {"balancer.beta": 1})
     else:
-        option = f"--set model.latent_dim={au + max(1, round(0.25 * au))}"
+        fix = fix_args(f, {"model.latent_dim": au + max(1, round(0.25 * au))})
+    option = " ".join(fix)
     numbers = {
         **evidence(active_units=au, latent_dim=j, rate_nats=total),
         "active_rate_fraction": carried / total,
         "unused_fraction": UNUSED_FRACTION,
     }
     return Verdict(
-        "unused-latent-budget", "warning", "unused latent budget", message, option, numbers
+        "unused-latent-budget", "warning", "unused latent budget", message, option, numbers, fix
     )
 
 

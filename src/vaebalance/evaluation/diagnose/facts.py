@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from ...config import RunConfig
 from ...errors import UserError
 from ...objective import likelihoods
 from ...objective.units import psnr_db
@@ -20,6 +21,16 @@ def number(value) -> float | None:
     except (TypeError, ValueError):
         return None
     return v if math.isfinite(v) else None
+
+
+def run_config(config) -> RunConfig | None:
+    """The run's config as a RunConfig, or None for a partial or hand-made one."""
+    if not (isinstance(config, Mapping) and "balancer" in config and "likelihood" in config):
+        return None
+    try:
+        return RunConfig.from_dict(dict(config))
+    except UserError:
+        return None
 
 
 def lookup(config: Mapping, dotted: str):
@@ -65,6 +76,13 @@ class Facts:
         self.likelihood = self._likelihood_name()
         self.scale_kind = m.decoder_scale_kind or self._scale_kind_from_config()
         self.status = m.target_status
+        name = lookup(config, "balancer.name") or m.balancer
+        self.balancer = name if isinstance(name, str) else "constant"  # the config's default
+        self.run_config = run_config(config)
+
+    def uses(self, balancer: str) -> bool:
+        """Whether the run's balancer is, or chains, the named one."""
+        return balancer in (self.balancer or "").split("+")
 
     def _beta(self) -> float | None:
         extra = number(self.metrics.extra.get("beta"))  # a hand-made metrics dict may hold it

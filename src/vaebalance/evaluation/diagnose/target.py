@@ -9,7 +9,8 @@ check reads it.
 from __future__ import annotations
 
 from ...schema import evidence
-from .facts import Facts, number
+from .facts import Facts, lookup, number
+from .fixes import fix_args
 from .verdict import Verdict
 
 # The parameters that state a controller's target: GECO's MSE and ControlVAE's KL.
@@ -19,6 +20,8 @@ TARGETS = ("target_mse", "target_kl")
 def infeasible_target(f: Facts) -> Verdict | None:
     status = f.status or {}
     said_unmet = f.metrics.target_met is False
+    if status.get("target") and not status.get("infeasible"):
+        return None  # judged by the balancer: reached, or still on its way (target_not_reached)
     if not (status.get("infeasible") or said_unmet):
         return None
     target, value = _target(f, status)
@@ -41,10 +44,47 @@ def infeasible_target(f: Facts) -> Verdict | None:
     )
     numbers = evidence(target_met=f.metrics.target_met, rate_nats=f.rate,
                        mse_per_element=f.mse, target_status=status or None)  # fmt: skip
-    return Verdict(
-        "infeasible-target", "problem", "infeasible balancer target", message,
-        _feasible_target_option(f, target), numbers,
-    )  # fmt: skip
+    fix = fix_args(f, _feasible(f, target, status))
+    option = " ".join(fix) or _feasible_target_option(f, target)
+    return Verdict("infeasible-target", "problem", "infeasible balancer target", message,
+                   option, numbers, fix)  # fmt: skip
+
+
+def target_not_reached(f: Facts) -> Verdict | None:
+    """A controller that has not met its target but is not stuck either: it needs more steps."""
+    status = f.status or {}
+    if not status.get("target") or status.get("infeasible") or status.get("met") is not False:
+        return None
+    epochs = number(f.metrics.epochs) or number(lookup(f.config, "train.epochs"))
+    message = (
+        f"The balancer has not reached its target yet ({status['target']} = "
+        f"{number(status.get('value')):.4g}, reached {_fmt(status.get('reached'))}), and its "
+        f"{status.get('multiplier', 'weight')} is still moving: the run ended while the "
+        "controller was converging. More steps will reach it."
+    )
+    fix = fix_args(f, {"train.epochs": int(2 * epochs)}) if epochs else ()
+    numbers = evidence(target_status=status, epochs=epochs)
+    return Verdict("target-not-reached", "warning", "target not reached yet", message,
+                   " ".join(fix) or "train longer", numbers, fix)  # fmt: skip
+
+
+def _feasible(f: Facts, target: str | None, status: dict) -> dict[str, object]:
+    """A reachable goal: a wider β range when ControlVAE's β sits at its ceiling short of a
+    rate target (more weight would get there), else a target the run did reach."""
+    beta_max = number(lookup(f.config, "balancer.beta_max"))
+    at_ceiling = beta_max is not None and number(status.get("multiplier_value")) == beta_max
+    if target == "target_kl" and at_ceiling and f.rate is not None and f.rate > status["value"]:
+        return {"balancer.beta_max": 10 * beta_max}
+    if target == "target_kl" and f.rate is not None:
+        return {"balancer.target_kl": f.rate}
+    if target == "target_mse" and f.mse is not None:
+        return {"balancer.target_mse": 1.2 * f.mse}
+    return {}
+
+
+def _fmt(value) -> str:
+    v = number(value)
+    return "?" if v is None else f"{v:.4g}"
 
 
 def _target(f: Facts, status: dict) -> tuple[str | None, float | None]:

@@ -1,0 +1,68 @@
+"""Fixes a user can apply as they are: arguments for ``vaebalance train --from RUN``.
+
+Each is built from the run's own numbers (a GECO target relative to the MSE the run reached, a
+KL target relative to its rate, a latent size from its active units), then checked the way
+``--from`` applies it (:func:`vaebalance.config.derive` on the run's config): a fix the CLI
+would refuse, or one that changes nothing, is never offered.
+
+The two directions of the trade-off, for any balancer:
+
+- *more structure* (a rate too high for the prior to shape the codes): ask for reconstructions
+  a little worse than the run reached — a GECO MSE target twice the reached MSE, so the
+  multiplier raises β until the code is as compressed as that allows;
+- *more information* (a rate too low: collapse, a dominating KL): the opposite — half the MSE
+  under GECO, or a rate target above the reached one under ControlVAE.
+"""
+
+from __future__ import annotations
+
+from ...config import derive
+from ...errors import UserError
+from .facts import Facts
+
+LOOSER, TIGHTER = 2.0, 0.5  # GECO target relative to the MSE reached
+
+
+def fix_args(f: Facts, changes: dict[str, object]) -> tuple[str, ...]:
+    """``--set key=value`` arguments for ``changes``, or () if they would be refused or would
+    change nothing in the run's config."""
+    items = [f"{key}={_text(value)}" for key, value in changes.items()]
+    base = f.run_config
+    if base is None:  # hand-made metrics without a config: nothing to check against
+        return _args(items)
+    try:
+        changed = derive(base, items)
+    except UserError:
+        return ()
+    return _args(items) if changed != base else ()
+
+
+def more_structure(f: Facts) -> dict[str, object]:
+    if f.uses("geco") and f.mse:
+        return {"balancer.target_mse": LOOSER * f.mse}
+    if f.balancer == "constant" and f.beta is not None and f.beta < 1:
+        return {"balancer.beta": 1}
+    if f.mse:
+        return {"balancer.name": "geco", "balancer.target_mse": LOOSER * f.mse}
+    return {"balancer.name": "control", "balancer.target_kl": max(1.0, 0.5 * (f.rate or 0))}
+
+
+def more_information(f: Facts) -> dict[str, object]:
+    if f.balancer == "constant" and f.beta is not None and f.beta > 1:
+        return {"balancer.beta": 1}
+    if f.scale_kind == "fixed":
+        return {"likelihood.name": "gaussian-learned"}
+    if f.uses("geco") and f.mse:
+        return {"balancer.target_mse": TIGHTER * f.mse}
+    target = max(f.suggested_target_kl(), round(2 * (f.rate or 0), 1))
+    if f.uses("control"):
+        return {"balancer.target_kl": target}
+    return {"balancer.name": "control", "balancer.target_kl": target}
+
+
+def _args(items: list[str]) -> tuple[str, ...]:
+    return tuple(arg for item in items for arg in ("--set", item))
+
+
+def _text(value) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
