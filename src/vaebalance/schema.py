@@ -152,6 +152,9 @@ class Evaluation(Record):
     total_correlation_nats: float | None = metric("nats", "total correlation")
     aggregate_kl_nats: float | None = metric("nats", "KL(q(z) ‖ p(z))")
     dimwise_kl_nats: float | None = metric("nats", "Σ_j KL(q(z_j) ‖ p(z_j))")
+    moment_kl_nats: float | None = metric(
+        "nats", "Σ_j KL(N(m_j, v_j) ‖ N(0, 1)) of q(z)'s moments, a lower bound on the above"
+    )
     mse_per_element: float | None = metric("(data units)²", "MSE per element")
     psnr_db: float | None = metric("dB", "PSNR")
     iw_samples: int | None = metric("samples", "importance samples k")

@@ -64,6 +64,9 @@ class Facts:
         if self.neg_elbo is None and None not in (self.rate, self.distortion):
             self.neg_elbo = self.rate + self.distortion
         self.mi, self.aggregate_kl = number(m.mutual_info_nats), number(m.aggregate_kl_nats)
+        self.moment_kl = number(m.moment_kl_nats)
+        epochs = number(m.epochs) or number(lookup(config, "train.epochs"))
+        self.epochs = int(epochs) if epochs else None
         self.au = number(m.active_units)
         self.kl_per_dim = [number(v) for v in m.kl_per_dim or []]
         self.latent_dim = number(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ...config import derive
 from ...errors import UserError
-from .facts import Facts
+from .facts import Facts, lookup, number
 
 LOOSER, TIGHTER = 2.0, 0.5  # GECO target relative to the MSE reached
 
@@ -39,6 +39,9 @@ def fix_args(f: Facts, changes: dict[str, object]) -> tuple[str, ...]:
 
 def more_structure(f: Facts) -> dict[str, object]:
     if f.uses("geco") and f.mse:
+        target = number(lookup(f.config, "balancer.target_mse"))
+        if target is not None and target >= 0.95 * LOOSER * f.mse and f.epochs:
+            return {"train.epochs": 2 * f.epochs}  # already loose: GECO has not got there yet
         return {"balancer.target_mse": LOOSER * f.mse}
     if f.balancer == "constant" and f.beta is not None and f.beta < 1:
         return {"balancer.beta": 1}

@@ -55,14 +55,14 @@ def target_not_reached(f: Facts) -> Verdict | None:
     status = f.status or {}
     if not status.get("target") or status.get("infeasible") or status.get("met") is not False:
         return None
-    epochs = number(f.metrics.epochs) or number(lookup(f.config, "train.epochs"))
+    epochs = f.epochs
     message = (
         f"The balancer has not reached its target yet ({status['target']} = "
         f"{number(status.get('value')):.4g}, reached {_fmt(status.get('reached'))}), and its "
         f"{status.get('multiplier', 'weight')} is still moving: the run ended while the "
         "controller was converging. More steps will reach it."
     )
-    fix = fix_args(f, {"train.epochs": int(2 * epochs)}) if epochs else ()
+    fix = fix_args(f, {"train.epochs": 2 * epochs}) if epochs else ()
     numbers = evidence(target_status=status, epochs=epochs)
     return Verdict("target-not-reached", "warning", "target not reached yet", message,
                    " ".join(fix) or "train longer", numbers, fix)  # fmt: skip
