@@ -126,3 +126,16 @@ def test_json_and_terminal_text_of_a_real_evaluation():
     assert (
         "PROBLEM" in text and "fix: vaebalance train --from RUN --set balancer.name=control" in text
     )
+
+
+def test_overfitting_when_the_held_out_elbo_rises_while_training_improves():
+    train = [300 - 10 * e for e in range(1, 21)]
+    test = [300 - 10 * e for e in range(1, 9)] + [220 + 3 * e for e in range(1, 13)]
+    history = [{"epoch": e, "split": s, "elbo_nats": -v}
+               for e, (a, b) in enumerate(zip(train, test), 1) for s, v in (("train", a), ("test", b))]  # fmt: skip
+    config = {"train": {"epochs": 20}}
+    (v,) = [v for v in diagnose(HEALTHY, history, config) if v.code == "overfitting"]
+    assert "best at epoch 8" in v.message and v.fix_args == ("--set", "train.epochs=8")
+    steady = [{**r, "elbo_nats": r["elbo_nats"] if r["split"] == "train" else -300 + 5 * r["epoch"]}
+              for r in history]  # fmt: skip
+    assert "overfitting" not in codes(diagnose(HEALTHY, steady, config))
