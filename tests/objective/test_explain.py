@@ -219,3 +219,19 @@ def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")) as info:
         explain(**kwargs)
     assert isinstance(info.value, UserError)
+
+
+def test_the_sigma_verdict_is_on_the_datas_scale():
+    from vaebalance.objective.explain import explain as explain_fn
+
+    # SSE with weight 1: σ = 1/√2 ≈ 0.71. Wide for data in [0, 1], fine for 8-bit values.
+    unit = explain_fn("mse", "sum", "sum", 1.0, 784, 32)
+    raw = explain_fn("mse", "sum", "sum", 1.0, 784, 32, data_range=255.0, data_std=80.0)
+    assert "wider than half the range" in unit.text and "[0, 1] (assumed)" in unit.text
+    assert "plausible noise level" in raw.text and "range of 255" in raw.text
+    # A σ below half the range but above the data's own spread still means blur.
+    tight = explain_fn("mse", "sum", "sum", 1.0, 784, 32, data_range=4.0, data_std=0.5)
+    assert "call all of the data's variation noise" in tight.text
+    # The GECO example target is on the data's scale: 5% of its variance.
+    (geco,) = [s for s in raw.suggestions if s.config.get("balancer.name") == "geco"]
+    assert geco.config["balancer.target_mse"] == pytest.approx(0.05 * 80.0**2)

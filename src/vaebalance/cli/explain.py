@@ -35,6 +35,9 @@ def explain(
     ),
     loss_fn: str = typer.Option(None, help="the function in --loss-file: fn(x, recon, mu, logvar)"),
     likelihood_hint: str = typer.Option(None, help="for --loss-file: gaussian or bernoulli"),
+    data_range: float = typer.Option(None, help="max − min of your data (default: [0, 1])"),
+    data_std: float = typer.Option(None, help="the spread (std) of your data's values"),
+    data: str = typer.Option(None, help="read --data-range and --data-std from this dataset"),
     as_json: bool = typer.Option(False, "--json", help="print the numbers as JSON"),
 ):
     """Say what a loss written as `recon + w * KL` really optimizes.
@@ -70,9 +73,12 @@ def explain(
             "explain needs input_dim and latent_dim (K and J), or a preset, or a loss_file",
             ("input_dim", "latent_dim", "preset", "loss_file"),
         )
+    if data is not None:
+        data_range, data_std = _data_scale(data)
     e = explain_convention(
-        recon, recon_reduction, kl_reduction, kl_weight, input_dim, latent_dim, recon_scale
-    )
+        recon, recon_reduction, kl_reduction, kl_weight, input_dim, latent_dim, recon_scale,
+        data_range, data_std,
+    )  # fmt: skip
     if as_json:
         print(json.dumps(e.to_json(), indent=2))
         return
@@ -143,3 +149,12 @@ def command_args(config: dict) -> str:
         else:
             parts.append(f"--set {key}={value}")
     return " ".join(parts)
+
+
+def _data_scale(name: str) -> tuple[float, float]:
+    """The range and spread of a dataset's training values, as the model sees them."""
+    from ..data import load_dataset
+
+    data = load_dataset(name)
+    x = data.to_float(data.train[:10_000])
+    return float(x.max() - x.min()), float(x.std())

@@ -103,8 +103,14 @@ def explain(
     input_dim: int = 784,
     latent_dim: int = 32,
     recon_scale: float = 1.0,
+    data_range: float | None = None,
+    data_std: float | None = None,
 ) -> Explanation:
     """Explain ``recon_scale · Rec + kl_weight · KL`` with the given reductions.
+
+    ``data_range`` (max − min) and ``data_std`` (the spread of the values) put the implied σ on
+    the data's scale: a σ near the data's own spread says the decoder may call all variation
+    noise. Without them the data are taken to lie in [0, 1], and the text says so.
 
     Example (the question practitioners ask most):
         >>> e = explain("mse", "mean", "mean", 0.1, input_dim=784, latent_dim=32)
@@ -129,8 +135,10 @@ def explain(
             suggestions=suggestions,
         )
     sigma2 = beta_s / 2
-    suggestions = _gauss_suggestions(sigma2)
-    text = _gauss_text(conv, beta_s, sigma2, recon_reduction, kl_reduction, input_dim, latent_dim)
+    suggestions = _gauss_suggestions(sigma2, data_range, data_std)
+    note = range_note(math.sqrt(sigma2), data_range, data_std)
+    text = _gauss_text(conv, beta_s, sigma2, (recon_reduction, kl_reduction), input_dim,
+                       latent_dim, note)  # fmt: skip
     return Explanation(
         beta=sigma2,
         sigma=math.sqrt(sigma2),
@@ -199,20 +207,12 @@ _ADVICE = (
 )
 
 
-def _gauss_text(conv, beta_s, sigma2, recon_reduction, kl_reduction, k, j) -> str:
+def _gauss_text(conv, beta_s, sigma2, reductions, k, j, note: str) -> str:
     sigma = math.sqrt(sigma2)
     example = (
         f"If your reconstructions reach an MSE of 0.01 per element, a calibrated decoder has "
         f"σ² ≈ 0.01, so this loss weights the KL about {sigma2 / 0.01:.3g}× more than the ELBO "
         f"of that decoder."
-    )
-    range_note = (
-        "For data in [0, 1], a σ this large says the decoder expects noise wider than the whole "
-        "range of a pixel: reconstructions count for little, the KL dominates, and images come "
-        "out blurry while the latent space is smooth."
-        if sigma > 0.5
-        else "For data in [0, 1], this σ is a plausible noise level; the balance depends on "
-        "how close it is to your reconstruction error."
     )
     return "\n".join(
         [
@@ -220,11 +220,34 @@ def _gauss_text(conv, beta_s, sigma2, recon_reduction, kl_reduction, k, j) -> st
             f"It is {beta_s:.6g}·KL_sum + SSE up to a positive factor, i.e. exactly the negative "
             f"ELBO (β = 1) of a Gaussian decoder with σ² = {sigma2:.6g} (σ = {sigma:.6g}), or "
             f"the β-ELBO with β = {sigma2:.6g} for a unit-variance Gaussian decoder.",
-            range_note,
+            note,
             example,
-            _sensitivity(recon_reduction, kl_reduction),
+            _sensitivity(*reductions),
             _ADVICE,
         ]
+    )
+
+
+def range_note(sigma: float, data_range: float | None, data_std: float | None) -> str:
+    """The implied σ against the data's range and spread, in words."""
+    r = data_range or 1.0
+    where = f"data with a range of {r:.3g}" if data_range else "data in [0, 1] (assumed)"
+    if sigma > 0.5 * r:
+        return (
+            f"For {where}, a σ of {sigma:.3g} says the decoder expects noise wider than half the "
+            "range of a value: reconstructions count for little, the KL dominates, and outputs "
+            "come out blurry while the latent space is smooth."
+        )
+    if data_std and sigma >= data_std:
+        return (
+            f"For {where} and a spread (std) of {data_std:.3g}, a σ of {sigma:.3g} lets the "
+            "decoder call all of the data's variation noise: the KL dominates and "
+            "reconstructions are blurry."
+        )
+    spread = f" (the data's spread is {data_std:.3g})" if data_std else ""
+    return (
+        f"For {where}, σ = {sigma:.3g} is a plausible noise level{spread}; the balance depends "
+        "on how close it is to your reconstruction error."
     )
 
 
@@ -253,8 +276,9 @@ def _with_suggestions(text: str, suggestions: tuple[Suggestion, ...]) -> str:
     return "\n".join([text, *(s.text() for s in suggestions)])
 
 
-def _gauss_suggestions(sigma2: float) -> tuple[Suggestion, ...]:
+def _gauss_suggestions(sigma2: float, data_range=None, data_std=None) -> tuple[Suggestion, ...]:
     sigma = math.sqrt(sigma2)
+    target = geco_example_target(data_range, data_std)
     return (
         Suggestion(
             "let the decoder learn σ (σ-VAE) and keep β = 1",
@@ -263,8 +287,8 @@ def _gauss_suggestions(sigma2: float) -> tuple[Suggestion, ...]:
         ),
         Suggestion(
             "or state a reconstruction goal and let GECO find the weight",
-            {"balancer.name": "geco", "balancer.target_mse": 0.01},
-            'ELBOLoss("gaussian-learned", balancer=GECO(target_mse=0.01))',
+            {"balancer.name": "geco", "balancer.target_mse": target},
+            f'ELBOLoss("gaussian-learned", balancer=GECO(target_mse={target:.3g}))',
         ),
         Suggestion(
             "or state a rate in nats and let ControlVAE find the weight",
@@ -277,6 +301,14 @@ def _gauss_suggestions(sigma2: float) -> tuple[Suggestion, ...]:
             f'ELBOLoss("gaussian", sigma={sigma:.6g})',
         ),
     )
+
+
+def geco_example_target(data_range: float | None, data_std: float | None) -> float:
+    """An MSE target on the data's scale: 5% of the data's variance (reconstructions that
+    explain 95% of it), else 1% of the squared range; 0.01 for data in [0, 1]."""
+    if data_std:
+        return float(f"{0.05 * data_std**2:.3g}")
+    return float(f"{0.01 * (data_range or 1.0) ** 2:.3g}")
 
 
 def _bce_suggestions(beta: float) -> tuple[Suggestion, ...]:
