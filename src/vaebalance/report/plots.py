@@ -31,10 +31,18 @@ def to_png(fig: Figure) -> bytes:
 
 
 def rate_distortion(rows: list[SweepRow], recommended: str | None = None, data: str = "") -> bytes:
+    """The rate–distortion plane as PNG bytes (see :func:`rate_distortion_figure`)."""
+    return to_png(rate_distortion_figure(rows, recommended, data))
+
+
+def rate_distortion_figure(
+    rows: list[SweepRow], recommended: str | None = None, data: str = ""
+) -> Figure:
     """Each finished run at (rate, distortion), labelled; the Pareto front; lines R + D = c.
 
-    Lines of constant ELBO have slope −1 in these axes: moving along one trades a nat of rate
-    for a nat of distortion at the same −ELBO, and lower-left lines are better ELBOs.
+    Rate on x, distortion on y. Lines of constant ELBO have slope −1 in these axes: moving
+    along one trades a nat of rate for a nat of distortion at the same −ELBO, and lower-left
+    lines are better ELBOs.
     """
     rows = [SweepRow.from_row(r) for r in rows]
     runs = [(r.run, p) for r in rows if (p := _point(r)) is not None]
@@ -42,7 +50,7 @@ def rate_distortion(rows: list[SweepRow], recommended: str | None = None, data: 
     ax = fig.add_subplot()
     if not runs:
         ax.text(0.5, 0.5, "no finished runs", ha="center", transform=ax.transAxes)
-        return to_png(fig)
+        return fig
     names, points = zip(*runs)
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     ax.scatter(xs, ys, s=36, color=INK, zorder=3, label="run")
@@ -77,7 +85,7 @@ def rate_distortion(rows: list[SweepRow], recommended: str | None = None, data: 
     ax.plot([], [], ls="--", lw=0.8, color="0.6", label="constant −ELBO = R + D (slope −1)")
     # Lower left is where no run can be (below the frontier): the legend hides nothing there.
     ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
-    return to_png(fig)
+    return fig
 
 
 def _pad_limits(ax, xs, ys) -> None:
