@@ -141,3 +141,11 @@ def test_status_reports_the_target_and_when_beta_is_pinned(stats):
         seen.append(clamped)
     assert 19 in seen and 20 in seen
     assert s.reached == pytest.approx(0.99**25 * 5.2 + (1 - 0.99**25) * 50.0, rel=1e-5)
+
+
+def test_target_met_includes_the_edge_of_the_tolerance_band(stats):
+    """|KL_avg − target| ≤ tolerance·target: 5 against 4 ± 25% is (exactly) met."""
+    for rate, met in ((5.0, True), (5.0625, False), (3.0, True), (2.9375, False)):
+        c = ControlVAE(target_kl=4.0, tolerance=0.25)
+        c(stats(rate=rate), Weights(), True)
+        assert c.status().met is met and c.report()["target_met"] is met, rate
