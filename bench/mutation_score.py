@@ -2,9 +2,10 @@
 
     python bench/mutation_score.py [--survivors] [GLOB ...]
 
-Reads ``mutants/**/*.meta`` (mutmut 3 stores each mutant's pytest exit code there) and
-``bench/mutation_equivalent.txt`` (mutants shown equivalent to the original: one name per line,
-``#`` starts the reason). Prints, per source file and in all, the mutants run, killed, survived
+Reads ``mutants/**/*.meta`` (mutmut 3 stores each mutant's pytest exit code there),
+``bench/mutation_equivalent.txt`` (mutants shown equivalent to the original) and
+``bench/mutation_rechecked.txt`` (mutants the run left alive that tests added since kill, each
+checked with ``bench/mutation_recheck.sh``): one name per line, ``#`` starts the reason. Prints, per source file and in all, the mutants run, killed, survived
 (no test failed, or no test reaches the code) and timed out, and the score
 
     score = killed / (run − equivalent)
@@ -25,7 +26,8 @@ ROOT = Path(__file__).parents[1]
 KILLED, SURVIVED, NO_TESTS, TIMEOUT = {1, 3}, {0}, {5, 33}, {36, 24, -24, 152, 255}
 
 
-def equivalent_mutants(path: Path = ROOT / "bench" / "mutation_equivalent.txt") -> set[str]:
+def listed(name: str) -> set[str]:
+    path = ROOT / "bench" / name
     if not path.is_file():
         return set()
     lines = (line.split("#")[0].strip() for line in path.read_text().splitlines())
@@ -44,20 +46,22 @@ def outcome(code: int | None) -> str:
 
 def results(globs: list[str]) -> dict[str, dict[str, str]]:
     """{source file: {mutant name: outcome}} for the mutants matching any glob."""
+    rechecked = listed("mutation_rechecked.txt")
     out: dict[str, dict[str, str]] = {}
     for meta in sorted((ROOT / "mutants").rglob("*.py.meta")):
         codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
         source = str(meta.relative_to(ROOT / "mutants"))[: -len(".meta")]
         for name, code in codes.items():
             if not globs or any(fnmatch.fnmatch(name, g) for g in globs):
-                out.setdefault(source, {})[name] = outcome(code)
+                killed_since = code is not None and name in rechecked
+                out.setdefault(source, {})[name] = "killed" if killed_since else outcome(code)
     return out
 
 
 def main(argv: list[str]) -> int:
     show = "--survivors" in argv
     globs = [a for a in argv if not a.startswith("--")]
-    equivalent, total = equivalent_mutants(), Counter()
+    equivalent, total = listed("mutation_equivalent.txt"), Counter()
     print(f"{'file':52} {'run':>5} {'killed':>6} {'alive':>5} {'equiv':>5} {'score':>6}")
     for source, by_name in results(globs).items():
         c = Counter(by_name.values())
