@@ -2,6 +2,8 @@
 
 import signal
 
+import torch
+
 from vaebalance.training import checkpoint
 
 
@@ -49,3 +51,89 @@ def test_clean_without_latest_removes_every_state(tmp_path):
     checkpoint.clean_checkpoint_dir(tmp_path)
     assert _names(tmp_path) == [checkpoint.LATEST]
     checkpoint.clean_checkpoint_dir(tmp_path / "missing")  # no directory: nothing to do
+
+
+class _Loss(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("integral", torch.tensor(0.0))
+
+
+def _parts(seed):
+    torch.manual_seed(seed)
+    model, loss_fn = torch.nn.Linear(3, 2), _Loss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01 * (seed + 1))
+    return model, loss_fn, optimizer, torch.Generator().manual_seed(seed)
+
+
+def test_save_then_load_restores_every_piece(tmp_path):
+    model, loss_fn, optimizer, batch_rng = _parts(0)
+    model(torch.ones(4, 3)).sum().backward()
+    optimizer.step()
+    loss_fn.integral.fill_(0.25)
+    torch.rand(3, generator=batch_rng)
+    state = checkpoint.TrainState(epoch=2, step=14, bad_steps=1, history=[{"epoch": 1}])
+    checkpoint.save_checkpoint(tmp_path, state, model, loss_fn, optimizer, batch_rng)
+    checkpoint.save_checkpoint(tmp_path, state, model, loss_fn, optimizer, batch_rng)
+    assert _names(tmp_path) == [checkpoint.LATEST, "state-000000014.safetensors"]
+    rng = torch.get_rng_state()
+    torch.rand(5)  # moves the global stream; loading must put it back
+
+    model2, loss2, optimizer2, batch_rng2 = _parts(1)
+    got = checkpoint.load_checkpoint(tmp_path, model2, loss2, optimizer2, batch_rng2)
+    assert got == state
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert torch.equal(batch_rng2.get_state(), batch_rng.get_state())
+    assert loss2.integral.item() == 0.25
+    for a, b in zip(model.parameters(), model2.parameters()):
+        assert torch.equal(a, b)
+    s1, s2 = optimizer.state_dict(), optimizer2.state_dict()
+    assert s2["param_groups"][0]["lr"] == 0.01  # the saved run's, not the fresh optimizer's
+    assert tuple(s2["param_groups"][0]["betas"]) == s1["param_groups"][0]["betas"]
+    for i, slots in s1["state"].items():
+        for k, v in slots.items():
+            assert torch.equal(v, s2["state"][i][k]), (i, k)
+
+
+def test_load_errors_name_the_problem(tmp_path):
+    import pytest
+
+    from vaebalance.errors import UserError
+    from vaebalance.storage import read_tensors, write_json, write_tensors
+
+    parts = _parts(0)
+    with pytest.raises(UserError, match=f"^no checkpoint to resume from in {tmp_path}$"):
+        checkpoint.load_checkpoint(tmp_path, *parts)
+    write_json(tmp_path / checkpoint.LATEST, {"file": "../model.safetensors"})
+    with pytest.raises(UserError) as info:
+        checkpoint.load_checkpoint(tmp_path, *parts)
+    assert str(info.value) == (
+        f"corrupt checkpoint {tmp_path / checkpoint.LATEST}: 'file' must name a "
+        "state-<step>.safetensors file in the same folder, got '../model.safetensors'"
+    )
+    checkpoint.save_checkpoint(tmp_path, checkpoint.TrainState(step=3), *parts)
+    name = tmp_path / "state-000000003.safetensors"
+    tensors = read_tensors(name)
+    del tensors["rng.batches"]
+    write_tensors(name, tensors)
+    with pytest.raises(UserError) as info:
+        checkpoint.load_checkpoint(tmp_path, *parts)
+    assert str(info.value) == f"corrupt checkpoint in {tmp_path}: KeyError: 'rng.batches'"
+
+
+def test_weights_of_another_shape_are_one_clear_line():
+    import pytest
+
+    from vaebalance.errors import UserError
+
+    model, loss_fn, _, _ = _parts(0)
+    tensors = checkpoint.module_tensors(torch.nn.Linear(5, 2), loss_fn)
+    assert sorted(tensors) == ["loss.integral", "model.bias", "model.weight"]
+    with pytest.raises(UserError) as info:
+        checkpoint.load_module_tensors(tensors, model, loss_fn, "run/model.safetensors")
+    message = str(info.value)
+    assert message.startswith(
+        "the weights in run/model.safetensors do not match the run's config (1 problem(s), "
+        "first: size mismatch for weight: copying a param with shape torch.Size([2, 5])"
+    )
+    assert message.endswith("); was config.json edited?") and "\n" not in message
