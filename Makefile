@@ -26,7 +26,7 @@ test: $(STAMP)
 MUTANTS ?=
 mutation: $(STAMP)
 	nice -n 10 $(VENV)/bin/mutmut run --max-children 2 $(MUTANTS)
-	$(PY) bench/mutation_score.py
+	$(PY) bench/mutation_score.py $(MUTANTS)
 
 clean:
 	rm -rf $(VENV) runs mutants
