@@ -136,3 +136,33 @@ def test_weights_of_another_shape_are_one_clear_line():
         "first: size mismatch for weight: copying a param with shape torch.Size([2, 5]) from "
         "checkpoint, the shape in current model is torch.Size([2, 3])); was config.json edited?"
     )  # torch's message: a header line, then one line per problem ending in "."
+
+
+class _Refuses(torch.nn.Module):
+    def __init__(self, message):
+        super().__init__()
+        self.message = message
+
+    def load_state_dict(self, state_dict, strict=True):
+        raise RuntimeError(self.message)
+
+
+def test_a_one_line_or_empty_load_error_is_one_problem():
+    import pytest
+
+    from vaebalance.errors import UserError
+
+    loss_fn = _Loss()
+    for message, detail in (("Error in loading.", "Error in loading"), ("", ""),
+                            ("Header:\n\ta.\n\tb.", "a"), ("Bad key: 'X'.", "Bad key: 'X'"),
+                            ("Bad key: X.", "Bad key: X")):  # fmt: skip
+        count = 2 if detail == "a" else 1
+        with pytest.raises(UserError) as info:
+            checkpoint.load_module_tensors({}, _Refuses(message), loss_fn, "w")
+        assert str(info.value) == (
+            f"the weights in w do not match the run's config ({count} problem(s), first: "
+            f"{detail}); was config.json edited?"
+        )
+    with pytest.raises(UserError) as info:
+        checkpoint.load_module_tensors({}, _Refuses("Header:\n\t" + "x" * 300), loss_fn, "w")
+    assert f"first: {'x' * 240}…);" in str(info.value)
