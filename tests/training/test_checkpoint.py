@@ -111,6 +111,9 @@ def test_load_errors_name_the_problem(tmp_path):
         f"corrupt checkpoint {tmp_path / checkpoint.LATEST}: 'file' must name a "
         "state-<step>.safetensors file in the same folder, got '../model.safetensors'"
     )
+    write_json(tmp_path / checkpoint.LATEST, ["state-000000003.safetensors"])  # not an object
+    with pytest.raises(UserError, match="'file' must name a state-<step>.safetensors .* got None$"):
+        checkpoint.load_checkpoint(tmp_path, *parts)
     checkpoint.save_checkpoint(tmp_path, checkpoint.TrainState(step=3), *parts)
     name = tmp_path / "state-000000003.safetensors"
     tensors = read_tensors(name)
