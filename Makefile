@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean mutation
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -21,5 +21,13 @@ test: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -q -n 2
 
+# Mutation testing of the core packages ([tool.mutmut] in pyproject.toml; docs/testing.md).
+# Slow (hours on 2 cores for everything): not part of `make test` or CI. MUTANTS narrows the
+# run to mutant-name globs, e.g. make mutation MUTANTS='vaebalance.balancers.control.*'.
+MUTANTS ?=
+mutation: $(STAMP)
+	nice -n 10 $(VENV)/bin/mutmut run --max-children 2 $(MUTANTS)
+	$(PY) bench/mutation_score.py $(MUTANTS)
+
 clean:
-	rm -rf $(VENV) runs
+	rm -rf $(VENV) runs mutants

@@ -86,3 +86,66 @@ def test_state_round_trip(roundtrip):
     betas, continued, resumed = roundtrip(make)
     assert torch.equal(continued, resumed)
     assert len(set(torch.cat([betas, continued]).tolist())) > 10
+
+
+def test_staircase_target_and_anti_windup_at_beta_min_by_hand(stats):
+    """The lower bound's anti-windup, with the set point climbing a staircase 1 → 2 → 3.
+
+    β_raw = kp·σ(−e) + I + β_min; the integral I ← I − ki·e moves only while β_raw(t−1) is in
+    [β_min, β_max], or when its step leads back inside.
+    """
+    c = ControlVAE(target_kl=3.0, kp=0.4, ki=0.1, beta_min=0.2, beta_max=1.0,
+                   target_start=1.0, target_step=1.0, target_every=2)  # fmt: skip
+    betas, targets, clamps = [], [], []
+    for step, kl in enumerate((0.0, 0.0, 0.0, 5.0, 3.0)):
+        betas.append(float(c(stats(step=step, rate=kl), Weights(), True).beta))
+        targets.append(c.report()["target_kl"])
+        clamps.append(c.report()["at_clamp_steps"])
+    assert targets == [1.0, 1.0, 2.0, 2.0, 3.0]
+    i0 = -0.1  # e = 1, β_raw(−1) = β_min is inside: integrate
+    i1 = i0 - 0.1  # e = 1, β_raw(0) ≈ 0.208 is inside: integrate → β_raw ≈ 0.108 < β_min
+    i2 = i1  # e = 2, β_raw(1) < β_min and the step would push further down: frozen
+    i3 = i2 + 0.3  # e = −3, below β_min but the step leads back up: integrate
+    i4 = i3  # e = 0
+    want = [
+        0.4 * sig(-1) + i0 + 0.2,
+        0.2,  # 0.4·σ(−1) + i1 + 0.2 ≈ 0.108, clamped
+        0.2,  # 0.4·σ(−2) + i2 + 0.2 ≈ 0.048, clamped
+        0.4 * sig(3) + i3 + 0.2,
+        0.4 * 0.5 + i4 + 0.2,
+    ]
+    assert betas == pytest.approx(want, rel=1e-6)
+    assert clamps == [0, 1, 2, 0, 0]
+
+
+def test_status_reports_the_target_and_when_beta_is_pinned(stats):
+    c = ControlVAE(target_kl=5.0, kp=1.0, ki=0.1, tolerance=0.05)
+    before = c.status()
+    assert (before.target, before.value, before.reached, before.met) == (
+        "target_kl",
+        5.0,
+        None,
+        None,
+    )
+    assert not before.pinned and not before.infeasible and before.multiplier == ("beta", 0.0)
+    c(stats(rate=5.2), Weights(), True)  # within 5% of the target
+    s = c.status()
+    assert s.reached == pytest.approx(5.2) and s.met is True and not s.pinned
+    assert s.multiplier == ("beta", pytest.approx(sig(0.2) + 0.02))
+    seen = []
+    for _ in range(25):  # far above target: β climbs to β_max = 1 and stays there
+        c(stats(rate=50.0), Weights(), True)
+        s, clamped = c.status(), c.report()["at_clamp_steps"]
+        assert s.met is False and s.pinned == (clamped > 0) and s.multiplier == ("beta", 1.0)
+        assert s.infeasible == (clamped >= 20)  # patience: 20 steps when the length is unknown
+        seen.append(clamped)
+    assert 19 in seen and 20 in seen
+    assert s.reached == pytest.approx(0.99**25 * 5.2 + (1 - 0.99**25) * 50.0, rel=1e-5)
+
+
+def test_target_met_includes_the_edge_of_the_tolerance_band(stats):
+    """|KL_avg − target| ≤ tolerance·target: 5 against 4 ± 25% is (exactly) met."""
+    for rate, met in ((5.0, True), (5.0625, False), (3.0, True), (2.9375, False)):
+        c = ControlVAE(target_kl=4.0, tolerance=0.25)
+        c(stats(rate=rate), Weights(), True)
+        assert c.status().met is met and c.report()["target_met"] is met, rate

@@ -37,3 +37,21 @@ def test_a_split_that_would_be_empty_is_refused(n, fraction, empty):
 def test_seed_must_be_an_integer():
     with pytest.raises(UserError, match="seed must be an integer, got '1'"):
         split_indices(10, 0.5, seed="1")
+
+
+def test_both_splits_keep_the_source_order():
+    train, test = split_indices(200, 0.25, seed=5)
+    for idx in (train, test):
+        assert torch.all(idx[1:] > idx[:-1]), "indices must be strictly increasing"
+
+
+def test_random_split_datasets_keep_the_source_order():
+    from vaebalance.data.split import random_split
+
+    examples = torch.arange(60, dtype=torch.float32)[:, None]  # example i holds the value i
+    labels = torch.arange(60)
+    data = random_split("ordered", examples, labels, 0.3, seed=11, source={})
+    for x, y in ((data.train, data.train_labels), (data.test, data.test_labels)):
+        assert torch.equal(x[:, 0], y.float())  # each example keeps its own label
+        assert torch.equal(y, y.sort().values)
+    assert sorted(torch.cat([data.train_labels, data.test_labels]).tolist()) == list(range(60))

@@ -1,5 +1,7 @@
 """The charts render for the shapes sweeps really have: numbers, names, nothing finished."""
 
+import pytest
+
 from vaebalance.report.plots import kl_bars, rate_distortion, sweep_axis, training_curves, versus
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -72,3 +74,23 @@ def test_rate_distortion_legend_covers_no_run_and_axes_are_rate_then_distortion(
     covered = [t.get_text() for t in ax.texts if t.get_window_extent(renderer).overlaps(legend)]
     points = ax.transData.transform([(r["rate_nats"], r["distortion_nats"]) for r in rows])
     assert covered == [] and not any(legend.contains(x, y) for x, y in points)
+
+
+def test_rate_distortion_puts_rate_on_x_and_distortion_on_y():
+    from vaebalance.report.plots import rate_distortion_figure
+
+    points = {"a": (1.0, 9.0), "b": (3.0, 4.0), "c": (8.0, 2.0), "d": (6.0, 7.0)}  # d dominated
+    rows = [row(name, r, d) for name, (r, d) in points.items()]
+    ax = rate_distortion_figure(rows, recommended="b").axes[0]
+    assert ax.get_xlabel().startswith("rate R") and ax.get_ylabel().startswith("distortion D")
+    runs, star = ax.collections[0], ax.collections[1]
+    assert runs.get_offsets().tolist() == list(map(list, points.values()))
+    assert star.get_offsets().tolist() == [[3.0, 4.0]]
+    labels = {t.get_text(): t.xy for t in ax.texts if hasattr(t, "xy")}
+    assert labels == points
+    (front,) = [line for line in ax.lines if line.get_label() == "empirical frontier (Pareto)"]
+    assert list(front.get_xdata()) == [1.0, 3.0, 8.0]
+    assert list(front.get_ydata()) == [9.0, 4.0, 2.0]
+    # 12% of each range as padding: the rates span 7, the distortions 7 too but from 2.
+    assert ax.get_xlim() == pytest.approx((1 - 0.84, 8 + 0.84))
+    assert ax.get_ylim() == pytest.approx((2 - 0.84, 9 + 0.84))

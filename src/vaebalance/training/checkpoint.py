@@ -70,13 +70,14 @@ def load_module_tensors(tensors: dict, model: nn.Module, loss_fn: nn.Module, whe
         model.load_state_dict(_unprefixed("model", tensors))
         loss_fn.load_state_dict(_unprefixed("loss", tensors))
     except RuntimeError as e:
-        # torch's message is a header line, then one tab-indented line per problem.
+        # torch's message is a header line, then one tab-indented line per problem (a bare
+        # one-line or empty message still counts as one problem).
         lines = [line.strip() for line in str(e).splitlines() if line.strip()]
         detail = (lines[1] if len(lines) > 1 else lines[0] if lines else "").rstrip(".")
         if len(detail) > 240:
             detail = detail[:240] + "…"
         raise UserError(
-            f"the weights in {where} do not match the run's config ({len(lines) - 1 or 1} "
+            f"the weights in {where} do not match the run's config ({max(len(lines) - 1, 1)} "
             f"problem(s), first: {detail}); was config.json edited?"
         ) from None
 
