@@ -71,7 +71,7 @@ def dataset_bytes(elements: int, source_itemsize: int, stored_itemsize: int) -> 
     return elements * (source_itemsize + 2 * stored_itemsize)
 
 
-def check_holds(where: str, claim: str, claimed: int, held: int) -> None:
+def check_holds(where: str, claim: str, claimed: int, held: int, at_least: bool = False) -> None:
     """Refuse unless the ``held`` bytes are exactly the ``claimed`` ones.
 
     Args:
@@ -79,13 +79,14 @@ def check_holds(where: str, claim: str, claimed: int, held: int) -> None:
         claim: What its header says, e.g. ``"a (3, 4) float32 array"`` (its subject).
         claimed: Bytes of data that claim needs.
         held: Bytes of data the file holds after its header.
+        at_least: ``held`` is a lower bound (a stream was not read to its end).
     """
     if held == claimed:
         return
-    problem = "truncated or lies about its size" if held < claimed else "longer than it says"
+    problem = "truncated or lies about its size" if held < claimed else "longer than its header says"
     raise UserError(
         f"{where} is {problem}: its header claims {claim}, {size_text(claimed)} of data, "
-        f"but it holds {size_text(held)}"
+        f"but it holds {'at least ' if at_least else ''}{size_text(held)}"
     )
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from numpy.lib import format as npformat
 
 from vaebalance.data.claims import array_bytes, check_expansion, check_holds
+from vaebalance.data.files import fill
 from vaebalance.errors import UserError
 
 NPY_MAGIC = b"\x93NUMPY"
@@ -38,7 +39,6 @@ MAX_HEADER = 10_000
 # for structured dtypes, which datasets never are.
 LENGTH_FIELDS = {(1, 0): "<H", (2, 0): "<I"}
 READERS = {(1, 0): npformat.read_array_header_1_0, (2, 0): npformat.read_array_header_2_0}
-CHUNK = 16 << 20  # bytes per read from an archive member: bounds the extra copy
 ZIP_ERRORS = (OSError, EOFError, zipfile.BadZipFile, zlib.error, ValueError, RuntimeError)
 OBJECT_REFUSAL = (
     "holds Python objects (an object array), which are not loaded for safety; save plain "
@@ -132,13 +132,8 @@ def read_data(stream: BinaryIO, header: ArrayHeader, where: str) -> np.ndarray:
     stream that still ends early (a member whose deflate data is short) is refused here.
     """
     array = np.empty(header.shape[::-1] if header.fortran_order else header.shape, header.dtype)
-    flat = array.reshape(-1).view(np.uint8)
-    done = 0
-    while done < len(flat):
-        n = stream.readinto(flat[done : done + CHUNK])
-        if not n:
-            check_holds(where, header.claim, header.nbytes, done)
-        done += n
+    done = fill(stream, array.reshape(-1).view(np.uint8))
+    check_holds(where, header.claim, header.nbytes, done)
     return array.T if header.fortran_order else array
 
 
