@@ -83,7 +83,9 @@ def check_holds(where: str, claim: str, claimed: int, held: int, at_least: bool 
     """
     if held == claimed:
         return
-    problem = "truncated or lies about its size" if held < claimed else "longer than its header says"
+    problem = (
+        "truncated or lies about its size" if held < claimed else "longer than its header says"
+    )
     raise UserError(
         f"{where} is {problem}: its header claims {claim}, {size_text(claimed)} of data, "
         f"but it holds {'at least ' if at_least else ''}{size_text(held)}"

@@ -55,7 +55,9 @@ def open_binary(path: Path) -> Iterator[Opened]:
         except GZIP_ERRORS as err:
             if gzipped:
                 raise UserError(f"{path} is not a valid gzip file: {err}") from None
-            raise UserError(f"cannot read {path}: {getattr(err, 'strerror', None) or err}") from None
+            raise UserError(
+                f"cannot read {path}: {getattr(err, 'strerror', None) or err}"
+            ) from None
 
 
 def fill(stream: BinaryIO, flat: np.ndarray) -> int:
