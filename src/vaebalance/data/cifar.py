@@ -75,11 +75,11 @@ def _checked_state(state: object) -> tuple:
     if not isinstance(state, tuple) or len(state) != 5:
         raise pickle.UnpicklingError("an array state is not a 5-tuple")
     version, shape, dtype, fortran, data = state
+    dtype = _plain_dtype(dtype)
     if isinstance(data, str):  # Python 2 pickles, read as latin1
         data = data.encode("latin1")
     if not isinstance(data, bytes):
         raise pickle.UnpicklingError("array data is not bytes")
-    dtype = _plain_dtype(dtype)
     return version, _check_size(shape, dtype, len(data)), dtype, bool(fortran), data
 
 
