@@ -300,3 +300,19 @@ def png_files(draw) -> bytes:
     color = draw(st.sampled_from([0, 2, 3, 4, 6, 5]))
     depth = draw(st.sampled_from([1, 8, 16, 3]))
     return png_bytes(width, height, draw(st.binary(max_size=64)), color, depth)
+
+
+def jpeg_bytes(mode: str) -> bytes:
+    """A 3x3 JPEG written by Pillow (a decoder the loader allows besides PNG)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new(mode, (3, 3), 128 if mode == "L" else (10, 200, 30)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+@st.composite
+def image_files(draw) -> bytes:
+    """PNGs as :func:`png_files`, mutated JPEGs, or random bytes."""
+    jpeg = st.sampled_from(["L", "RGB"]).map(jpeg_bytes).flatmap(mutated)
+    return draw(st.one_of(png_files(), jpeg, st.binary(max_size=200)))

@@ -302,3 +302,51 @@ def test_available_memory_sees_the_address_space_limit():
     assert memory.source == "left under the address-space limit (ulimit -v)"
     assert abs(memory.available - room) < 64 << 20  # VmSize moves a little between reads
     assert available_memory().available > 0
+
+
+# --- what the fuzz tests found (each was an exception other than UserError) ---------------
+
+
+def test_idx_sizes_whose_product_overflows_despite_a_zero(tmp_path):
+    """Zero bytes of data, but numpy refuses the shape: was a ValueError from reshape."""
+    path = tmp_path / "x"
+    path.write_bytes(struct.pack(">BBBB4I", 0, 0, 8, 4, 0, *[2**31 - 1] * 3))
+    with pytest.raises(UserError, match=r"its sizes \[0, 2147483647, .*\] overflow an index"):
+        read_idx(path)
+
+
+def test_cifar_empty_array_of_an_impossible_shape(tmp_path):
+    """A state of shape (0, 2, 2**62) with no data: was a ValueError from np.asarray."""
+    path = tmp_path / "b"
+    path.write_bytes(
+        b"\x80\x02}(U\x04data" + array_pickle((0, 2, 2**62), b"") + b"U\x06labels](eu."
+    )
+    with pytest.raises(
+        UserError, match=r"pickle: no array can have shape \(0, 2, 4611686018427387904\)"
+    ):
+        read_batch(path)
+
+
+def test_cifar_error_quoting_raw_bytes_stays_on_one_line(tmp_path):
+    """pickle's FLOAT opcode quotes the raw line it could not parse, newline and all."""
+    path = tmp_path / "b"
+    path.write_bytes(b"F\x02}(U\x04data\n.")
+    with pytest.raises(UserError) as err:
+        read_batch(path)
+    assert "\n" not in str(err.value) and "could not convert string to float" in str(err.value)
+    assert "\\x02}(U\\x04data\\n" in str(err.value)
+
+
+def test_png_chunk_longer_than_the_file(tmp_path):
+    """An IDAT stating 2 GiB in a 70-byte file: Pillow read it in one call (MemoryError)."""
+    content = bytearray(png_bytes(3, 3, bytes(12)))
+    at = content.find(b"IDAT") - 4
+    content[at : at + 4] = struct.pack(">I", 0x7D00000E)
+    folder = tmp_path / "images"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(bytes(content))
+    with pytest.raises(
+        UserError,
+        match=r"a.png is truncated or lies about its size: its header claims a chunk IDAT, 1.95 GiB",
+    ):
+        load_dataset(str(folder))

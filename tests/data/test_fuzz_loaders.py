@@ -42,11 +42,11 @@ from .fuzzing import (
     check_outcome,
     cifar_files,
     idx_files,
+    image_files,
     mutated,
     npy_files,
     npz_files,
     png_bytes,
-    png_files,
 )
 
 QUIET = [
@@ -126,7 +126,7 @@ def test_cifar(content, protocol):
 
 
 @FUZZ
-@given(content=st.one_of(png_files(), st.binary(max_size=200)), name=st.sampled_from(["a", "z"]))
+@given(content=image_files(), name=st.sampled_from(["a", "z"]))
 def test_images(content, name):
     with workdir() as tmp:
         folder = Path(tmp)
@@ -154,7 +154,7 @@ def test_csv(text, prefix):
 def _any_file(draw) -> bytes:
     return draw(
         st.one_of(
-            npy_files(), npz_files(), idx_files(), cifar_files(), png_files(),
+            npy_files(), npz_files(), idx_files(), cifar_files(), image_files(),
             st.binary(max_size=300),
         )
     )  # fmt: skip

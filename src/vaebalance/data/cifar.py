@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vaebalance.data.claims import SUBSET_ADVICE, check_fits, size_text
+from vaebalance.data.claims import SUBSET_ADVICE, check_fits, possible_shape, size_text
 from vaebalance.data.dataset import Dataset, as_labels, as_tensor
-from vaebalance.data.files import require_exists
+from vaebalance.data.files import reason, require_exists
 from vaebalance.errors import UserError
 
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
@@ -63,8 +63,10 @@ def _plain_dtype(dtype: object) -> np.dtype:
 
 def _check_size(shape: object, dtype: np.dtype, n_bytes: int) -> tuple[int, ...]:
     """``shape`` if it is a tuple of sizes whose array is exactly ``n_bytes`` long."""
-    if not isinstance(shape, tuple) or not all(type(d) is int and d >= 0 for d in shape):
+    if not isinstance(shape, tuple) or not all(type(d) is int for d in shape):
         raise pickle.UnpicklingError(f"{shape!r} is not an array shape")
+    if not possible_shape(shape):
+        raise pickle.UnpicklingError(f"no array can have shape {shape}")
     if math.prod(shape) * dtype.itemsize != n_bytes:
         raise pickle.UnpicklingError(f"shape {shape} of {dtype} does not fit {n_bytes} bytes")
     return shape
@@ -163,7 +165,7 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     except UserError:
         raise
     except Exception as err:  # a broken pickle can raise almost any exception type
-        raise UserError(f"{path} is not a readable CIFAR-10 batch pickle: {err}") from None
+        raise UserError(f"{path} is not a readable CIFAR-10 batch pickle: {reason(err)}") from None
     return _check_batch(batch, path)
 
 

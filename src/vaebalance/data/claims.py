@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +64,12 @@ def size_text(n_bytes: int) -> str:
 def array_bytes(shape: tuple[int, ...], itemsize: int) -> int:
     """Bytes of a C array of ``shape``, as an exact Python int (no overflow)."""
     return math.prod(shape) * itemsize
+
+
+def possible_shape(shape: tuple[int, ...]) -> bool:
+    """Whether numpy can make an array of ``shape``: sizes >= 0 whose product, zero sizes
+    aside, fits an index (numpy refuses the others even when a zero makes them empty)."""
+    return all(d >= 0 for d in shape) and math.prod(d or 1 for d in shape) <= sys.maxsize
 
 
 def dataset_bytes(elements: int, source_itemsize: int, stored_itemsize: int) -> int:

@@ -54,10 +54,16 @@ def open_binary(path: Path) -> Iterator[Opened]:
             raise
         except GZIP_ERRORS as err:
             if gzipped:
-                raise UserError(f"{path} is not a valid gzip file: {err}") from None
+                raise UserError(f"{path} is not a valid gzip file: {reason(err)}") from None
             raise UserError(
                 f"cannot read {path}: {getattr(err, 'strerror', None) or err}"
             ) from None
+
+
+def reason(err: BaseException) -> str:
+    """An exception's text on one line: a parser's message may quote the file's raw bytes."""
+    text = str(err) or type(err).__name__
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def fill(stream: BinaryIO, flat: np.ndarray) -> int:

@@ -13,7 +13,13 @@ from typing import BinaryIO
 
 import numpy as np
 
-from vaebalance.data.claims import SUBSET_ADVICE, check_expansion, check_fits, check_holds
+from vaebalance.data.claims import (
+    SUBSET_ADVICE,
+    check_expansion,
+    check_fits,
+    check_holds,
+    possible_shape,
+)
 from vaebalance.data.dataset import Dataset, as_labels, as_tensor
 from vaebalance.data.files import CHUNK, fill, open_binary, require_exists
 from vaebalance.errors import UserError
@@ -84,7 +90,10 @@ def _read_header(stream: BinaryIO, path: Path) -> tuple[tuple[int, ...], np.dtyp
     sizes = stream.read(4 * ndim)
     if len(sizes) < 4 * ndim:
         raise UserError(f"{path} is truncated: its header promises {ndim} sizes but ends early")
-    return struct.unpack(f">{ndim}I", sizes), np.dtype(IDX_DTYPES[type_code])
+    dims = struct.unpack(f">{ndim}I", sizes)
+    if not possible_shape(dims):
+        raise UserError(f"{path} is not an idx file: its sizes {list(dims)} overflow an index")
+    return dims, np.dtype(IDX_DTYPES[type_code])
 
 
 def find_idx_file(directory: Path, stem: str) -> Path | None:

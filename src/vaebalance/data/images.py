@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import struct
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,9 +12,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from vaebalance.data.claims import SUBSET_ADVICE, check_expansion, check_fits
+from vaebalance.data.claims import SUBSET_ADVICE, check_expansion, check_fits, check_holds
 from vaebalance.data.dataset import Dataset, as_tensor
-from vaebalance.data.files import require_exists
+from vaebalance.data.files import reason, require_exists
 from vaebalance.data.split import random_split
 from vaebalance.errors import UserError
 
@@ -38,6 +39,7 @@ def image_files(folder: Path) -> list[Path]:
     raise UserError(f"{folder} holds no .png, .jpg or .jpeg files{where}")
 
 
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # Only these decoders ever see the bytes (by content: a PNG named .jpg still loads).
 FORMATS = ("PNG", "JPEG")
 PIL_ERRORS = (
@@ -59,7 +61,7 @@ def opened(path: Path) -> Iterator[Image.Image]:
             with Image.open(path, formats=FORMATS) as image:
                 yield image
     except PIL_ERRORS as err:
-        raise UserError(f"cannot read image {path}: {err}") from None
+        raise UserError(f"cannot read image {path}: {reason(err)}") from None
 
 
 def read_header(path: Path) -> tuple[tuple[int, int], str]:
@@ -71,9 +73,33 @@ def read_header(path: Path) -> tuple[tuple[int, int], str]:
     with opened(path) as image:
         (width, height), mode, kind = image.size, image.mode, image.format
     if kind == "PNG":
+        size = path.stat().st_size
         least = height * (1 + math.ceil(width / 8))  # bytes of 1-bit scanlines
-        check_expansion(str(path), f"a {width}x{height} image", least, path.stat().st_size)
+        check_expansion(str(path), f"a {width}x{height} image", least, size)
+        check_png_chunks(path, size)
     return (width, height), mode
+
+
+def check_png_chunks(path: Path, size: int) -> None:
+    """Refuse a PNG chunk whose length runs past the end of the file.
+
+    Pillow reads a chunk's stated length in one call; a 100-byte file stating 2 GiB would
+    have it allocate 2 GiB.
+    """
+    try:
+        with path.open("rb") as handle:
+            at = handle.seek(len(PNG_MAGIC))
+            while at + 8 <= size:
+                length, kind = struct.unpack(">I4s", handle.read(8))
+                name = kind.decode("latin1") if kind.isalpha() else kind.hex()
+                check_holds(
+                    str(path), f"a chunk {name}", length, max(min(length, size - at - 12), 0)
+                )
+                if kind == b"IEND":
+                    return
+                at = handle.seek(at + 12 + length)
+    except OSError as err:
+        raise UserError(f"cannot read image {path}: {err.strerror or err}") from None
 
 
 def decode(path: Path, mode: str) -> np.ndarray:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import math
 import struct
-import sys
 import warnings
 import zipfile
 import zlib
@@ -27,8 +26,8 @@ from typing import BinaryIO
 import numpy as np
 from numpy.lib import format as npformat
 
-from vaebalance.data.claims import array_bytes, check_expansion, check_holds
-from vaebalance.data.files import fill
+from vaebalance.data.claims import array_bytes, check_expansion, check_holds, possible_shape
+from vaebalance.data.files import fill, reason
 from vaebalance.errors import UserError
 
 NPY_MAGIC = b"\x93NUMPY"
@@ -113,14 +112,12 @@ def _parse_header(raw: bytes, version: tuple[int, int], where: str) -> ArrayHead
             npformat.read_magic(buffer)
             shape, fortran_order, dtype = READERS[version](buffer, max_header_size=MAX_HEADER)
     except Exception as err:  # a parser fed hostile text may raise any type; it only reads
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise invalid(where, reason) from None
+        raise invalid(where, reason(err)) from None
     if dtype.hasobject:
         raise UserError(f"{where} {OBJECT_REFUSAL}")
     if dtype.fields is not None or dtype.subdtype is not None or dtype.itemsize == 0:
         raise UserError(f"{where} holds {dtype} values; expected uint8, bool, int or float")
-    # numpy itself refuses shapes whose element count overflows (ignoring zero sizes).
-    if any(d < 0 for d in shape) or math.prod(d or 1 for d in shape) > sys.maxsize:
+    if not possible_shape(shape):
         raise invalid(where, f"impossible shape {shape}")
     return ArrayHeader(tuple(shape), dtype, fortran_order, len(raw))
 
@@ -168,7 +165,7 @@ def open_npz(path: Path) -> Iterator[zipfile.ZipFile]:
     except UserError:
         raise
     except ZIP_ERRORS as err:
-        raise invalid(str(path), str(err)) from None
+        raise invalid(str(path), reason(err)) from None
 
 
 def npz_members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:

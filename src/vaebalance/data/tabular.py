@@ -11,7 +11,7 @@ import torch
 
 from vaebalance.data.claims import check_fits
 from vaebalance.data.dataset import Dataset
-from vaebalance.data.files import require_exists
+from vaebalance.data.files import reason, require_exists
 from vaebalance.data.split import split_indices
 from vaebalance.errors import UserError
 
@@ -49,7 +49,9 @@ def iter_rows(path: Path) -> Iterator[Row]:
                         yield reader.line_num, row
             except csv.Error as err:
                 line = reader.line_num
-                raise UserError(f"{path} is not a valid CSV file (line {line}): {err}") from None
+                raise UserError(
+                    f"{path} is not a valid CSV file (line {line}): {reason(err)}"
+                ) from None
     except OSError as err:
         raise UserError(f"cannot read {path}: {err.strerror or err}") from None
     except UnicodeDecodeError:
