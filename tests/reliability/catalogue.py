@@ -200,8 +200,12 @@ def _npy_header(descr: str, shape: tuple) -> bytes:
     return buffer.getvalue()
 
 
-def _zip(rel: str, members: dict[str, bytes], method: int = zipfile.ZIP_STORED,
-         declared: int | None = None) -> Setup:
+def _zip(
+    rel: str,
+    members: dict[str, bytes],
+    method: int = zipfile.ZIP_STORED,
+    declared: int | None = None,
+) -> Setup:
     """An archive of ``members``; ``declared`` overwrites every member's stated size."""
 
     def make(cwd, base):
@@ -236,8 +240,12 @@ def _idx_bomb(cwd: Path, base: Path) -> None:
     labels = struct.pack(">BBBBI", 0, 0, 8, 1, 2) + bytes(2)
     images = struct.pack(">BBBBIII", 0, 0, 8, 3, 2, 3, 3) + bytes(18)
     lie = struct.pack(">BBBBIII", 0, 0, 8, 3, 100_000, 100, 100) + bytes(1000)
-    for stem, content in (("train-images-idx3-ubyte", lie), ("train-labels-idx1-ubyte", labels),
-                          ("t10k-images-idx3-ubyte", images), ("t10k-labels-idx1-ubyte", labels)):
+    for stem, content in (
+        ("train-images-idx3-ubyte", lie),
+        ("train-labels-idx1-ubyte", labels),
+        ("t10k-images-idx3-ubyte", images),
+        ("t10k-labels-idx1-ubyte", labels),
+    ):
         (folder / f"{stem}.gz").write_bytes(gzip.compress(content, mtime=0))
 
 
@@ -249,8 +257,12 @@ def _png(width: int, height: int, pixels: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + crc
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(pixels, 9))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(pixels, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 VALID_KEYS = (
