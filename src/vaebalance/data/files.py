@@ -21,6 +21,7 @@ from vaebalance.errors import UserError
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 16 << 20  # bytes per read: bounds the temporary copy a decompressor makes
 GZIP_ERRORS = (OSError, EOFError, zlib.error)
+MAX_REASON = 200  # characters of an exception's text quoted in an error line
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,9 @@ def open_binary(path: Path) -> Iterator[Opened]:
 def reason(err: BaseException) -> str:
     """An exception's text on one line: a parser's message may quote the file's raw bytes."""
     text = str(err) or type(err).__name__
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    # A parser may quote a whole header: keep the line readable.
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."
 
 
 def fill(stream: BinaryIO, flat: np.ndarray) -> int:
