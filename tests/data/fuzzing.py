@@ -42,22 +42,19 @@ def mapped_bytes() -> int:
 
 @contextmanager
 def bounded() -> Iterator[None]:
-    """Run the block under an address-space limit (``ulimit -v``) and a hang backstop.
+    """Run the block under an address-space limit (``ulimit -v``).
 
     Any allocation the loaders did not refuse first fails with ``MemoryError``, which the
-    tests count as a bug; ``faulthandler`` kills the process (with tracebacks) if a C call
-    hangs where SIGALRM cannot interrupt it.
+    tests count as a bug.
     """
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = mapped_bytes() + ADDRESS_SPACE_ROOM
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    faulthandler.dump_traceback_later(600, exit=True)
     try:
         yield
     finally:
-        faulthandler.cancel_dump_traceback_later()
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
@@ -70,9 +67,13 @@ def time_limit(seconds: int = EXAMPLE_SECONDS) -> Iterator[None]:
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.alarm(seconds)
+    # SIGALRM cannot interrupt a C call that never returns: then kill the process, with
+    # every thread's traceback, rather than hang CI.
+    faulthandler.dump_traceback_later(3 * seconds, exit=True)
     try:
         yield
     finally:
+        faulthandler.cancel_dump_traceback_later()
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
 

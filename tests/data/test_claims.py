@@ -33,7 +33,7 @@ from vaebalance.data.claims import (
 )
 from vaebalance.errors import UserError
 
-from .fuzzing import array_pickle, mapped_bytes, npy_bytes, png_bytes
+from .fuzzing import array_pickle, batch_pickle, mapped_bytes, npy_bytes, png_bytes
 
 SIX_GB = 6 * 10**9
 
@@ -354,3 +354,17 @@ def test_png_chunk_longer_than_the_file(tmp_path):
         match=r"a.png is truncated or lies about its size: its header claims a chunk IDAT, 1.95 GiB",
     ):
         load_dataset(str(folder))
+
+
+def test_cifar_dtype_state_cannot_crash_numpy(tmp_path):
+    """A mutated dtype state (6 items, byte order 'N') made numpy's dtype.__setstate__
+    segfault the interpreter; the fuzz tests found it. Only the byte order is now taken."""
+    good = batch_pickle((1, 3072), bytes(3072), [0])
+    bad = good.replace(b"T\x01\x00\x00\x00|NNN", b"T\x01\x00\x00\x00NN")
+    assert bad != good
+    path = tmp_path / "b"
+    path.write_bytes(bad)
+    code = f"from vaebalance.data import read_batch; read_batch(__import__('pathlib').Path({str(path)!r}))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "UserError" in proc.stderr  # an exception, not a crash
+    assert "a dtype state without a byte order" in proc.stderr

@@ -11,6 +11,7 @@ import io
 import math
 import os
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,8 @@ TEST_BATCH = "test_batch"
 BATCH_DIR = "cifar-10-batches-py"
 SEARCH_DIRS = ("~/.vaebalance/data/cifar10",)
 IMAGE_SHAPE = (3, 32, 32)
+# The dtype names numpy pickles for bool, integers and floats ("u1", "f4", ...).
+PLAIN_DTYPE = re.compile(r"[biuf][1248]")
 
 
 def _numpy_internals():
@@ -54,11 +57,34 @@ class _CheckedArray(np.ndarray):
         super().__setstate__(_checked_state(state))
 
 
+class DtypeSpec:
+    """What a batch's ``numpy.dtype(name, align, copy)`` asks for, made real only once vetted.
+
+    The pickle then sets the dtype's state (``BUILD``); numpy's own ``dtype.__setstate__``
+    trusts that tuple, and a mutated one crashes the interpreter (found by the fuzz tests).
+    Here only the byte order is taken from it, and the dtype is built from its name.
+    """
+
+    def __init__(self, name: object, align: object = False, copy: object = False) -> None:
+        if not isinstance(name, str) or not PLAIN_DTYPE.fullmatch(name):
+            raise pickle.UnpicklingError(f"{name!r} is not a plain numeric dtype")
+        self.name, self.order = name, "="
+
+    def __setstate__(self, state: object) -> None:
+        if not isinstance(state, tuple) or len(state) < 2 or state[1] not in ("<", ">", "|", "="):
+            raise pickle.UnpicklingError("a dtype state without a byte order")
+        self.order = state[1]
+
+    def real(self) -> np.dtype:
+        dtype = np.dtype(self.name)
+        return dtype.newbyteorder(self.order) if self.order in "<>" else dtype
+
+
 def _plain_dtype(dtype: object) -> np.dtype:
-    """A fresh dtype rebuilt from ``dtype``'s name, if it is a plain bool, int or float."""
-    if not isinstance(dtype, np.dtype) or dtype.kind not in "biuf" or dtype.fields:
+    """The real dtype of a vetted :class:`DtypeSpec`."""
+    if not isinstance(dtype, DtypeSpec):
         raise pickle.UnpicklingError(f"{dtype!r} is not a plain numeric dtype")
-    return np.dtype(dtype.str)
+    return dtype.real()
 
 
 def _check_size(shape: object, dtype: np.dtype, n_bytes: int) -> tuple[int, ...]:
@@ -100,7 +126,8 @@ def _frombuffer(buffer: object, dtype: object, shape: object, order: object) -> 
     shape = _check_size(shape, dtype, memoryview(buffer).nbytes)
     if order not in ("C", "F"):
         raise pickle.UnpicklingError(f"array order {order!r} is not C or F")
-    return np.frombuffer(buffer, dtype).reshape(shape, order=order)
+    # A copy: a view would keep the pickle's bytearray exported after the pickle frees it.
+    return np.frombuffer(buffer, dtype).reshape(shape, order=order).copy()
 
 
 def _latin1_encode(text: str, encoding: str = "utf-8", errors: str = "strict") -> bytes:
@@ -114,7 +141,7 @@ def _allowed_globals() -> dict[tuple[str, str], object]:
     """The only names a batch may use, under every module path numpy has pickled them."""
     allowed: dict[tuple[str, str], object] = {
         ("numpy", "ndarray"): NDARRAY,
-        ("numpy", "dtype"): np.dtype,
+        ("numpy", "dtype"): DtypeSpec,
         # Python 3 pickles bytes at protocol 2 as _codecs.encode(str, "latin1").
         ("_codecs", "encode"): _latin1_encode,
     }
