@@ -368,3 +368,12 @@ def test_cifar_dtype_state_cannot_crash_numpy(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "UserError" in proc.stderr  # an exception, not a crash
     assert "a dtype state without a byte order" in proc.stderr
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npy", ".npz"])
+def test_a_link_to_an_endless_device_is_refused(tmp_path, suffix):
+    """/dev/zero has no size to check a claim against, and a CSV read of it never ends."""
+    link = tmp_path / f"zero{suffix}"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(UserError, match=f"^cannot load {link}: it is not a regular file$"):
+        load_dataset(str(link))

@@ -9,7 +9,7 @@ import numpy as np
 
 from vaebalance.data.claims import SUBSET_ADVICE, UINT8_ADVICE, check_fits, dataset_bytes
 from vaebalance.data.dataset import Dataset, as_labels, as_tensor
-from vaebalance.data.files import require_exists
+from vaebalance.data.files import require_file
 from vaebalance.data.npyfile import (
     NPY_MAGIC,
     ZIP_MAGIC,
@@ -171,7 +171,7 @@ def load_array_dataset(
         test_fraction: Share of examples in the test split.
         seed: Seed of the random split.
     """
-    path = require_exists(Path(path).expanduser())
+    path = require_file(Path(path).expanduser())
     array, labels = read_arrays(path)
     layout = to_layout(array, path)
     check_values(array, path)

@@ -46,6 +46,8 @@ class _NdarrayName:
     for; only numpy's own ``_reconstruct(ndarray, (0,), b"b")`` may use the class.
     """
 
+    __slots__ = ()  # a pickle's BUILD cannot set attributes on it
+
 
 NDARRAY = _NdarrayName()
 

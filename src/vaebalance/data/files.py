@@ -85,3 +85,12 @@ def require_exists(path: Path) -> Path:
     if not path.exists():
         raise UserError(f"no such file or directory: {path}")
     return path
+
+
+def require_file(path: Path) -> Path:
+    """Return ``path`` if it is a regular file (after links): a FIFO or ``/dev/zero`` has no
+    size to check a claim against and may never end."""
+    if not require_exists(path).is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file"
+        raise UserError(f"cannot load {path}: it is {kind}")
+    return path

@@ -11,7 +11,7 @@ import torch
 
 from vaebalance.data.claims import check_fits
 from vaebalance.data.dataset import Dataset
-from vaebalance.data.files import reason, require_exists
+from vaebalance.data.files import reason, require_file
 from vaebalance.data.split import split_indices
 from vaebalance.errors import UserError
 
@@ -144,7 +144,7 @@ def load_csv_dataset(
         test_fraction: Share of rows in the test split.
         seed: Seed of the random split.
     """
-    path = require_exists(Path(path).expanduser())
+    path = require_file(Path(path).expanduser())
     columns, n_rows, header = scan(path)
     claim = f"{n_rows} rows of {len(columns)} values"
     check_fits(str(path), claim, n_rows * len(columns) * BYTES_PER_VALUE, ROWS_ADVICE)
