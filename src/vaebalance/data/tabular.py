@@ -98,7 +98,11 @@ def parse_values(path: Path, columns: list[str], n_rows: int, header: bool) -> n
     if header:
         next(rows)
     first_bad, n_bad = None, 0
+    count = 0
     for i, (line, row) in enumerate(rows):
+        count = i + 1
+        if count > n_rows or len(row) != len(columns):
+            raise UserError(f"{path} changed while it was read (line {line}); load it again")
         try:
             values[i] = [float(cell) for cell in row]  # the parser is_number judges by
         except ValueError:
@@ -110,6 +114,8 @@ def parse_values(path: Path, columns: list[str], n_rows: int, header: bool) -> n
             if first_bad is None:
                 j = int(np.argmin(finite))
                 first_bad = (line, j, row[j])
+    if count != n_rows:
+        raise UserError(f"{path} changed while it was read; load it again")
     if first_bad is not None:
         error = _cell_error(path, columns, *first_bad, "is not finite")
         raise UserError(f"{error} ({n_bad} non-finite values in all)")
