@@ -377,3 +377,11 @@ def test_a_link_to_an_endless_device_is_refused(tmp_path, suffix):
     link.symlink_to("/dev/zero")
     with pytest.raises(UserError, match=f"^cannot load {link}: it is not a regular file$"):
         load_dataset(str(link))
+
+
+def test_idx_empty_shape_that_overflows_only_with_its_itemsize(tmp_path):
+    """(0, 2**31-1, 2**31-1) of int32: the sizes fit an index, times 4 bytes they do not."""
+    path = tmp_path / "x"
+    path.write_bytes(struct.pack(">BBBB3I", 0, 0, 0x0C, 3, 0, 2**31 - 1, 2**31 - 1))
+    with pytest.raises(UserError, match="overflow an index"):
+        read_idx(path)

@@ -93,7 +93,7 @@ def _check_size(shape: object, dtype: np.dtype, n_bytes: int) -> tuple[int, ...]
     """``shape`` if it is a tuple of sizes whose array is exactly ``n_bytes`` long."""
     if not isinstance(shape, tuple) or not all(type(d) is int for d in shape):
         raise pickle.UnpicklingError(f"{shape!r} is not an array shape")
-    if not possible_shape(shape):
+    if not possible_shape(shape, dtype.itemsize):
         raise pickle.UnpicklingError(f"no array can have shape {shape}")
     if math.prod(shape) * dtype.itemsize != n_bytes:
         raise pickle.UnpicklingError(f"shape {shape} of {dtype} does not fit {n_bytes} bytes")

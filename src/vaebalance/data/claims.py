@@ -66,10 +66,11 @@ def array_bytes(shape: tuple[int, ...], itemsize: int) -> int:
     return math.prod(shape) * itemsize
 
 
-def possible_shape(shape: tuple[int, ...]) -> bool:
-    """Whether numpy can make an array of ``shape``: sizes >= 0 whose product, zero sizes
-    aside, fits an index (numpy refuses the others even when a zero makes them empty)."""
-    return all(d >= 0 for d in shape) and math.prod(d or 1 for d in shape) <= sys.maxsize
+def possible_shape(shape: tuple[int, ...], itemsize: int) -> bool:
+    """Whether numpy can make an array of ``shape``: sizes >= 0 whose product times the
+    itemsize, zero sizes aside, fits an index (numpy refuses the others even when a zero
+    makes them empty)."""
+    return all(d >= 0 for d in shape) and math.prod(d or 1 for d in shape) * itemsize <= sys.maxsize
 
 
 def dataset_bytes(elements: int, source_itemsize: int, stored_itemsize: int) -> int:

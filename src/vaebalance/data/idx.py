@@ -90,10 +90,10 @@ def _read_header(stream: BinaryIO, path: Path) -> tuple[tuple[int, ...], np.dtyp
     sizes = stream.read(4 * ndim)
     if len(sizes) < 4 * ndim:
         raise UserError(f"{path} is truncated: its header promises {ndim} sizes but ends early")
-    dims = struct.unpack(f">{ndim}I", sizes)
-    if not possible_shape(dims):
+    dims, dtype = struct.unpack(f">{ndim}I", sizes), np.dtype(IDX_DTYPES[type_code])
+    if not possible_shape(dims, dtype.itemsize):
         raise UserError(f"{path} is not an idx file: its sizes {list(dims)} overflow an index")
-    return dims, np.dtype(IDX_DTYPES[type_code])
+    return dims, dtype
 
 
 def find_idx_file(directory: Path, stem: str) -> Path | None:

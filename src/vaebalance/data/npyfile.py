@@ -117,7 +117,7 @@ def _parse_header(raw: bytes, version: tuple[int, int], where: str) -> ArrayHead
         raise UserError(f"{where} {OBJECT_REFUSAL}")
     if dtype.fields is not None or dtype.subdtype is not None or dtype.itemsize == 0:
         raise UserError(f"{where} holds {dtype} values; expected uint8, bool, int or float")
-    if not possible_shape(shape):
+    if not possible_shape(shape, dtype.itemsize):
         raise invalid(where, f"impossible shape {shape}")
     return ArrayHeader(tuple(shape), dtype, fortran_order, len(raw))
 
