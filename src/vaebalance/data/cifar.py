@@ -11,6 +11,7 @@ import io
 import math
 import os
 import pickle
+import pickletools
 import re
 from pathlib import Path
 
@@ -177,6 +178,14 @@ class ArrayUnpickler(pickle.Unpickler):
         raise UserError(f"refusing to load {self.path}: it uses persistent ids, not plain arrays")
 
 
+def check_lengths(raw: bytes) -> None:
+    """Walk the pickle's opcodes (without running them) and refuse a length that runs past
+    the end: CPython allocates a ``BINBYTES8``/``BYTEARRAY8`` of its stated length before it
+    reads (a 100-byte file could ask for terabytes; found by the fuzz tests)."""
+    for _ in pickletools.genops(io.BytesIO(raw)):  # raises ValueError on a short argument
+        pass
+
+
 def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Read one CIFAR-10 batch file into ``uint8 [n, 3, 32, 32]`` images and ``[n]`` labels.
 
@@ -185,10 +194,12 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """
     try:
         with path.open("rb") as handle:
-            # Unpickling holds the file's bytes and the arrays built from them: twice its size.
+            # The file's bytes, then the arrays built from them: three times its size.
             size = os.fstat(handle.fileno()).st_size
-            check_fits(str(path), f"a {size_text(size)} pickle", 2 * size, SUBSET_ADVICE)
-            batch = ArrayUnpickler(handle, path).load()
+            check_fits(str(path), f"a {size_text(size)} pickle", 3 * size, SUBSET_ADVICE)
+            raw = handle.read()
+        check_lengths(raw)
+        batch = ArrayUnpickler(io.BytesIO(raw), path).load()
     except OSError as err:
         raise UserError(f"cannot read {path}: {err.strerror or err}") from None
     except UserError:
