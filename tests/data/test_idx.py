@@ -97,7 +97,11 @@ def test_truncated_file_names_the_file_and_sizes(tmp_path, write_idx, gz):
     path = write_idx(tmp_path / "x", np.zeros((3, 4, 4), np.uint8))
     payload = path.read_bytes()[:-5]
     path.write_bytes(gzip.compress(payload) if gz else payload)
-    with pytest.raises(UserError, match=rf"{path} is truncated: sizes \[3, 4, 4\] need 48 bytes"):
+    with pytest.raises(
+        UserError,
+        match=rf"{path} is truncated or lies about its size: its header claims sizes \[3, 4, 4\] "
+        "of uint8, 48 bytes of data, but it holds 43 bytes$",
+    ):
         read_idx(path)
 
 
@@ -111,7 +115,10 @@ def test_truncated_header_and_tiny_and_overlong_files(tmp_path, write_idx):
         read_idx(path)
     write_idx(path, np.zeros(4, np.uint8))
     path.write_bytes(path.read_bytes() + b"\0")
-    with pytest.raises(UserError, match="longer than its header says"):
+    with pytest.raises(UserError, match="longer than its header says: .* holds 5 bytes$"):
+        read_idx(path)
+    path.write_bytes(gzip.compress(path.read_bytes()))
+    with pytest.raises(UserError, match="longer than its header says: .* holds at least 5 bytes"):
         read_idx(path)
 
 

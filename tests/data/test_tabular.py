@@ -114,3 +114,15 @@ def test_byte_order_mark_and_blank_lines_are_tolerated(tmp_path):
     path.write_text("\ufeffx,y\n1,2\n\n3,4\n5,6\n", encoding="utf-8")
     data = load_dataset(str(path), test_fraction=0.34)
     assert data.scaling["columns"] == ["x", "y"] and len(data.train) == 2
+
+
+@pytest.mark.parametrize("shift", [-1, 1])
+def test_a_file_that_changes_between_the_two_passes_is_refused(tmp_path, monkeypatch, shift):
+    """The CSV is read twice (shape, then values); rows added or removed in between."""
+    from vaebalance.data import tabular
+
+    path = write_csv(tmp_path / "t.csv", table(10).tolist())
+    scan = tabular.scan
+    monkeypatch.setattr(tabular, "scan", lambda p: (lambda c, n, h: (c, n + shift, h))(*scan(p)))
+    with pytest.raises(UserError, match=f"{path} changed while it was read"):
+        load_dataset(str(path))

@@ -12,10 +12,15 @@ After changing a case or a message, regenerate the table::
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import pickle
 import shutil
+import struct
 import sys
+import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,6 +190,82 @@ def _truncated_npy(cwd: Path, base: Path) -> None:
     _write(cwd, "data/truncated.npy", raw[: len(raw) // 2])
 
 
+def _npy_header(descr: str, shape: tuple) -> bytes:
+    """An .npy header (numpy's own writer) claiming ``shape``, with no data after it."""
+    from numpy.lib import format as npformat
+
+    buffer = io.BytesIO()
+    npformat.write_array_header_1_0(
+        buffer, {"descr": descr, "fortran_order": False, "shape": shape}
+    )
+    return buffer.getvalue()
+
+
+def _zip(
+    rel: str,
+    members: dict[str, bytes],
+    method: int = zipfile.ZIP_STORED,
+    declared: int | None = None,
+) -> Setup:
+    """An archive of ``members``; ``declared`` overwrites every member's stated size."""
+
+    def make(cwd, base):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name, content in members.items():
+                archive.writestr(name, content, compress_type=method)
+        data = bytearray(buffer.getvalue())
+        if declared is not None:  # local header at 22, central directory entry at 24
+            for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+                at = data.find(signature) + offset
+                data[at : at + 4] = struct.pack("<I", declared)
+        _write(cwd, rel, bytes(data))
+
+    return make
+
+
+_small_npy = _npy_header("|u1", (3, 4)) + bytes(12)
+
+
+def _nested_npz() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("x.npy", _small_npy)
+    return buffer.getvalue()
+
+
+def _idx_bomb(cwd: Path, base: Path) -> None:
+    """Four MNIST files whose training images claim 100000 x 100 x 100 from a tiny gzip."""
+    folder = cwd / "data/idx"
+    folder.mkdir(parents=True)
+    labels = struct.pack(">BBBBI", 0, 0, 8, 1, 2) + bytes(2)
+    images = struct.pack(">BBBBIII", 0, 0, 8, 3, 2, 3, 3) + bytes(18)
+    lie = struct.pack(">BBBBIII", 0, 0, 8, 3, 100_000, 100, 100) + bytes(1000)
+    for stem, content in (
+        ("train-images-idx3-ubyte", lie),
+        ("train-labels-idx1-ubyte", labels),
+        ("t10k-images-idx3-ubyte", images),
+        ("t10k-labels-idx1-ubyte", labels),
+    ):
+        (folder / f"{stem}.gz").write_bytes(gzip.compress(content, mtime=0))
+
+
+def _png(width: int, height: int, pixels: bytes) -> bytes:
+    """A PNG from its chunks (RFC 2083), claiming any size."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + crc
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(pixels, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
 VALID_KEYS = (
     "data.name, data.data_dir, data.test_fraction, model.arch, model.latent_dim, model.hidden, "
     "model.channels, model.decoder, likelihood.name, balancer.name, balancer.beta, "
@@ -269,9 +350,8 @@ CASES = [
          setup=lambda cwd, base: _write(cwd, "data/pickle.npy", evil_pickle(Path("pwned")))),
     Case("data-truncated-npy", "a truncated .npy file",
          "vaebalance train --data data/truncated.npy",
-         "data/truncated.npy is not a valid .npy/.npz file: Failed to read all data for array. "
-         "Expected (100, 8) = 800 elements, could only read 384 elements. (file seems not fully "
-         "written?)",
+         "data/truncated.npy is truncated or lies about its size: its header claims a (100, 8) "
+         "float32 array, 3200 bytes of data, but it holds 1536 bytes",
          setup=_truncated_npy),
     Case("data-npz-ambiguous", "an .npz with several arrays, none named x",
          "vaebalance train --data data/pair.npz",
@@ -592,6 +672,45 @@ CASES = [
          "--set train.tensorboard=false",
          "cannot write run/checkpoint/state-000000025.safetensors: File too large",
          subprocess=True, writes=True),
+    # --- files that lie about their size, or bombs (checked before anything is allocated) --
+    Case("data-npy-claims-too-much", "a 4 kB .npy whose header claims 100,000,000 × 1,000 float32",
+         "vaebalance train --data data/big.npy",
+         "data/big.npy is truncated or lies about its size: its header claims a (100000000, "
+         "1000) float32 array, 373 GiB of data, but it holds 4032 bytes",
+         setup=_file("data/big.npy", _npy_header("<f4", (100_000_000, 1000)) + bytes(4032))),
+    Case("data-npz-member-claims-too-much",
+         "a 2 MB .npz whose member claims 10,000,000 × 64 × 64 uint8",
+         "vaebalance train --data data/big.npz",
+         "data/big.npz member x.npy is truncated or lies about its size: its header claims a "
+         "(10000000, 64, 64) uint8 array, 38.1 GiB of data, but it holds 1.91 MiB",
+         setup=_zip("data/big.npz",
+                    {"x.npy": _npy_header("|u1", (10_000_000, 64, 64)) + bytes(2_000_000)})),
+    Case("data-npz-bomb", "an .npz member declaring 3.73 GiB from a few compressed bytes",
+         "vaebalance train --data data/bomb.npz",
+         "data/bomb.npz member x.npy claims a deflated member, 3.73 GiB from 73 bytes of "
+         "compressed data, more than deflate's 1032:1 can expand; it is corrupt or a "
+         "decompression bomb",
+         setup=_zip("data/bomb.npz", {"x.npy": _small_npy}, zipfile.ZIP_DEFLATED, 4_000_000_000)),
+    Case("data-npz-nested", "an .npz member that is itself a zip archive",
+         "vaebalance train --data data/nested.npz",
+         "data/nested.npz member x.npy is itself a zip archive; nested archives are not read",
+         setup=_zip("data/nested.npz", {"x.npy": _nested_npz()})),
+    Case("data-npy-header-too-long", "an .npy whose header claims to be 4 GiB long",
+         "vaebalance train --data data/header.npy",
+         "data/header.npy is not a valid .npy/.npz file: a header of 4294967295 bytes, more "
+         "than the 10000 parsed",
+         setup=_file("data/header.npy", b"\x93NUMPY\x02\x00\xff\xff\xff\xff{}")),
+    Case("data-idx-gzip-bomb", "a 40-byte gzipped idx file claiming 100000 × 100 × 100",
+         "vaebalance train --data data/idx",
+         "data/idx/train-images-idx3-ubyte.gz claims sizes [100000, 100, 100] of uint8, 954 MiB "
+         "from 40 bytes of compressed data, more than deflate's 1032:1 can expand; it is "
+         "corrupt or a decompression bomb",
+         setup=_idx_bomb),
+    Case("data-png-bomb", "a PNG whose header claims 9000 × 9000 pixels in 68 bytes",
+         "vaebalance train --data data/images",
+         "data/images/0.png claims a 9000x9000 image, 9.66 MiB from 68 bytes of compressed "
+         "data, more than deflate's 1032:1 can expand; it is corrupt or a decompression bomb",
+         setup=_file("data/images/0.png", _png(9000, 9000, bytes(10)))),
 ]
 # fmt: on
 

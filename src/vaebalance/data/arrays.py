@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
+from vaebalance.data.claims import SUBSET_ADVICE, UINT8_ADVICE, check_fits, dataset_bytes
 from vaebalance.data.dataset import Dataset, as_labels, as_tensor
-from vaebalance.data.files import require_exists
+from vaebalance.data.files import require_file
+from vaebalance.data.npyfile import (
+    NPY_MAGIC,
+    ZIP_MAGIC,
+    ArrayHeader,
+    member_header,
+    npy_header,
+    npz_members,
+    open_npz,
+    read_member,
+    read_npy,
+)
 from vaebalance.data.split import random_split
 from vaebalance.errors import UserError
 
@@ -17,8 +28,6 @@ from vaebalance.errors import UserError
 EXAMPLE_KEYS = ("x", "data", "images", "arr_0")
 LABEL_KEYS = ("y", "labels")
 CHANNELS = (1, 3)
-NPY_MAGIC = b"\x93NUMPY"
-ZIP_MAGIC = b"PK"  # .npz files are zip archives
 ACCEPTED_SHAPES = (
     "[N, D] tabular, [N, H, W] grayscale, [N, H, W, C] or [N, C, H, W] images with C in 1, 3"
 )
@@ -27,31 +36,28 @@ ACCEPTED_SHAPES = (
 def read_arrays(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     """Read the examples (and labels, if any) from a ``.npy`` or ``.npz`` file.
 
+    Every header is parsed and checked against the bytes the file holds and the memory
+    there is (:mod:`vaebalance.data.claims`) before any array is allocated.
+
     Raises:
-        UserError: If the file is unreadable, holds object arrays, or its arrays are ambiguous.
+        UserError: If the file is unreadable, lies about its size, does not fit in memory,
+            holds object arrays, or its arrays are ambiguous.
     """
-    _check_magic(path)
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if isinstance(loaded, np.ndarray):
-            return loaded, None
-        with loaded:
-            return _pick_arrays(loaded, path)
-    except UserError:
-        raise
-    except ValueError as err:
-        if "allow_pickle" in str(err):
-            raise UserError(
-                f"{path} holds Python objects (an object array), which are not loaded for "
-                "safety; save plain numeric arrays instead"
-            ) from None
-        raise UserError(f"{path} is not a valid .npy/.npz file: {err}") from None
-    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
-        raise UserError(f"{path} is not a valid .npy/.npz file: {err}") from None
+    if _magic(path).startswith(NPY_MAGIC):
+        header = npy_header(path)
+        _check_fits(path, header, None)
+        return read_npy(path, header), None
+    with open_npz(path) as archive:
+        x_info, y_info = _pick_members(npz_members(archive), path)
+        x_header = member_header(archive, x_info, path)
+        y_header = None if y_info is None else member_header(archive, y_info, path)
+        _check_fits(path, x_header, y_header)
+        labels = None if y_info is None else read_member(archive, y_info, y_header, path)
+        return read_member(archive, x_info, x_header, path), labels
 
 
-def _check_magic(path: Path) -> None:
-    """Refuse files that are neither .npy nor .npz; np.load would call them pickles."""
+def _magic(path: Path) -> bytes:
+    """The first bytes; refuse files that are neither .npy nor .npz (np.load: pickles)."""
     try:
         with path.open("rb") as handle:
             start = handle.read(len(NPY_MAGIC))
@@ -59,11 +65,14 @@ def _check_magic(path: Path) -> None:
         raise UserError(f"cannot read {path}: {err.strerror or err}") from None
     if not start.startswith((NPY_MAGIC, ZIP_MAGIC)):
         raise UserError(f"{path} is not a valid .npy/.npz file: it starts with {start!r}")
+    return start
 
 
-def _pick_arrays(npz: np.lib.npyio.NpzFile, path: Path) -> tuple[np.ndarray, np.ndarray | None]:
-    """Choose the examples and labels arrays of an ``.npz`` by their names."""
-    names = list(npz.files)
+def _pick_members(
+    members: dict[str, zipfile.ZipInfo], path: Path
+) -> tuple[zipfile.ZipInfo, zipfile.ZipInfo | None]:
+    """Choose the examples and labels members of an ``.npz`` by their names."""
+    names = list(members)
     x_key = next((k for k in EXAMPLE_KEYS if k in names), None)
     y_key = next((k for k in LABEL_KEYS if k in names), None)
     if x_key is None:
@@ -74,7 +83,17 @@ def _pick_arrays(npz: np.lib.npyio.NpzFile, path: Path) -> tuple[np.ndarray, np.
                 f"one of {', '.join(EXAMPLE_KEYS)} (and the labels y), or store only one array"
             )
         x_key = others[0]
-    return npz[x_key], (None if y_key is None else npz[y_key])
+    return members[x_key], (None if y_key is None else members[y_key])
+
+
+def _check_fits(path: Path, x: ArrayHeader, y: ArrayHeader | None) -> None:
+    """Refuse arrays whose loading (read, stored copy, split) would not fit in memory."""
+    stored = 1 if x.dtype == np.uint8 else 4  # uint8 stays, the rest becomes float32
+    need = dataset_bytes(x.size, x.dtype.itemsize, stored)
+    if y is not None:
+        need += dataset_bytes(y.size, y.dtype.itemsize, 8)  # int64 labels
+    advice = SUBSET_ADVICE if stored == 1 else UINT8_ADVICE
+    check_fits(str(path), x.claim, need, advice)
 
 
 def check_values(array: np.ndarray, path: Path) -> None:
@@ -152,7 +171,7 @@ def load_array_dataset(
         test_fraction: Share of examples in the test split.
         seed: Seed of the random split.
     """
-    path = require_exists(Path(path).expanduser())
+    path = require_file(Path(path).expanduser())
     array, labels = read_arrays(path)
     layout = to_layout(array, path)
     check_values(array, path)

@@ -9,11 +9,19 @@ from __future__ import annotations
 import math
 import struct
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
+from vaebalance.data.claims import (
+    SUBSET_ADVICE,
+    check_expansion,
+    check_fits,
+    check_holds,
+    possible_shape,
+)
 from vaebalance.data.dataset import Dataset, as_labels, as_tensor
-from vaebalance.data.files import read_bytes, require_exists
+from vaebalance.data.files import CHUNK, fill, open_binary, require_exists
 from vaebalance.errors import UserError
 
 # idx type codes and the big-endian numpy dtypes they denote.
@@ -40,35 +48,52 @@ HOW_TO_GET = {
 def read_idx(path: Path) -> np.ndarray:
     """Read one idx file (gzipped or not) into a native-endian numpy array.
 
+    The sizes in the header are checked against the bytes the file holds (for a gzipped file:
+    against what its compressed bytes can expand to, then as it is read) and against the
+    memory there is, before the array is allocated.
+
     Raises:
-        UserError: If the file cannot be read, has a wrong magic number, or its size does
-            not match its header.
+        UserError: If the file cannot be read, has a wrong magic number, its size does not
+            match its header, or it does not fit in memory.
     """
-    raw = read_bytes(path)
-    if len(raw) < 4:
-        raise UserError(f"{path} is not an idx file: it is only {len(raw)} bytes long")
-    zeros, type_code, ndim = struct.unpack(">HBB", raw[:4])
+    with open_binary(path) as opened:
+        dims, dtype = _read_header(opened.stream, path)
+        header = 4 + 4 * len(dims)
+        claim, claimed = f"sizes {list(dims)} of {dtype.name}", math.prod(dims) * dtype.itemsize
+        if opened.gzipped:
+            check_expansion(str(path), claim, header + claimed, opened.size)
+        else:
+            check_holds(str(path), claim, claimed, opened.size - header)
+        # Big-endian values are copied once more into native order.
+        check_fits(str(path), claim, claimed * (1 if dtype.itemsize == 1 else 2), SUBSET_ADVICE)
+        raw = np.empty(claimed, dtype=np.uint8)
+        check_holds(str(path), claim, claimed, fill(opened.stream, raw))
+        extra = len(opened.stream.read(CHUNK)) if opened.gzipped else 0
+        if extra:
+            check_holds(str(path), claim, claimed, claimed + extra, at_least=True)
+    values = raw.view(dtype).reshape(dims)
+    return values if dtype.isnative else values.astype(dtype.newbyteorder("="))
+
+
+def _read_header(stream: BinaryIO, path: Path) -> tuple[tuple[int, ...], np.dtype]:
+    """The sizes and the big-endian dtype an idx header states."""
+    start = stream.read(4)
+    if len(start) < 4:
+        raise UserError(f"{path} is not an idx file: it is only {len(start)} bytes long")
+    zeros, type_code, ndim = struct.unpack(">HBB", start)
     if zeros != 0 or type_code not in IDX_DTYPES or ndim == 0:
-        magic = struct.unpack(">I", raw[:4])[0]
+        magic = struct.unpack(">I", start)[0]
         raise UserError(
             f"{path} is not an idx file: magic number 0x{magic:08x}, expected 0x0000TTNN "
             "with type TT in 08, 09, 0b, 0c, 0d, 0e and NN >= 1 dimensions"
         )
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+    sizes = stream.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
         raise UserError(f"{path} is truncated: its header promises {ndim} sizes but ends early")
-    dims = struct.unpack(f">{ndim}I", raw[4:header])
-    dtype = np.dtype(IDX_DTYPES[type_code])
-    expected = math.prod(dims) * dtype.itemsize
-    if len(raw) - header != expected:
-        problem = "truncated" if len(raw) - header < expected else "longer than its header says"
-        raise UserError(
-            f"{path} is {problem}: sizes {list(dims)} need {expected} bytes of data, "
-            f"it has {len(raw) - header}"
-        )
-    values = np.frombuffer(raw, dtype=dtype, count=math.prod(dims), offset=header)
-    # astype copies into native byte order, which also makes the array writable.
-    return values.astype(dtype.newbyteorder("="), copy=True).reshape(dims)
+    dims, dtype = struct.unpack(f">{ndim}I", sizes), np.dtype(IDX_DTYPES[type_code])
+    if not possible_shape(dims, dtype.itemsize):
+        raise UserError(f"{path} is not an idx file: its sizes {list(dims)} overflow an index")
+    return dims, dtype
 
 
 def find_idx_file(directory: Path, stem: str) -> Path | None:

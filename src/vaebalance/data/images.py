@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import math
+import struct
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from vaebalance.data.claims import SUBSET_ADVICE, check_expansion, check_fits, check_holds
 from vaebalance.data.dataset import Dataset, as_tensor
-from vaebalance.data.files import require_exists
+from vaebalance.data.files import reason, require_exists
 from vaebalance.data.split import random_split
 from vaebalance.errors import UserError
 
@@ -33,25 +39,73 @@ def image_files(folder: Path) -> list[Path]:
     raise UserError(f"{folder} holds no .png, .jpg or .jpeg files{where}")
 
 
-PIL_ERRORS = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# Only these decoders ever see the bytes (by content: a PNG named .jpg still loads).
+FORMATS = ("PNG", "JPEG")
+PIL_ERRORS = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    EOFError,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,  # over 89 Mpx: made an error below
+)
+
+
+@contextmanager
+def opened(path: Path) -> Iterator[Image.Image]:
+    """``path`` opened by Pillow as a PNG or JPEG, its failures one :class:`UserError`."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path, formats=FORMATS) as image:
+                yield image
+    except PIL_ERRORS as err:
+        raise UserError(f"cannot read image {path}: {reason(err)}") from None
 
 
 def read_header(path: Path) -> tuple[tuple[int, int], str]:
-    """The ``(width, height)`` and Pillow mode of ``path``, read without decoding pixels."""
+    """The ``(width, height)`` and Pillow mode of ``path``, read without decoding pixels.
+
+    A PNG's pixels are deflate data, which expands at most 1032:1; a header claiming more
+    than the file could hold (at one bit per pixel) is refused before anything is decoded.
+    """
+    with opened(path) as image:
+        (width, height), mode, kind = image.size, image.mode, image.format
+    if kind == "PNG":
+        size = path.stat().st_size
+        least = height * (1 + math.ceil(width / 8))  # bytes of 1-bit scanlines
+        check_expansion(str(path), f"a {width}x{height} image", least, size)
+        check_png_chunks(path, size)
+    return (width, height), mode
+
+
+def check_png_chunks(path: Path, size: int) -> None:
+    """Refuse a PNG chunk whose length runs past the end of the file.
+
+    Pillow reads a chunk's stated length in one call; a 100-byte file stating 2 GiB would
+    have it allocate 2 GiB.
+    """
     try:
-        with Image.open(path) as image:
-            return image.size, image.mode
-    except PIL_ERRORS as err:
-        raise UserError(f"cannot read image {path}: {err}") from None
+        with path.open("rb") as handle:
+            at = handle.seek(len(PNG_MAGIC))
+            while at + 8 <= size:
+                length, kind = struct.unpack(">I4s", handle.read(8))
+                name = kind.decode("latin1") if kind.isalpha() else kind.hex()
+                check_holds(
+                    str(path), f"a chunk {name}", length, max(min(length, size - at - 12), 0)
+                )
+                if kind == b"IEND":
+                    return
+                at = handle.seek(at + 12 + length)
+    except OSError as err:
+        raise UserError(f"cannot read image {path}: {err.strerror or err}") from None
 
 
 def decode(path: Path, mode: str) -> np.ndarray:
     """Decode ``path`` fully and convert it to ``mode``, or raise :class:`UserError` naming it."""
-    try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert(mode), dtype=np.uint8)
-    except PIL_ERRORS as err:
-        raise UserError(f"cannot read image {path}: {err}") from None
+    with opened(path) as image:
+        return np.asarray(image.convert(mode), dtype=np.uint8)
 
 
 def target_mode(headers: list[tuple[tuple[int, int], str]], files: list[Path]) -> str:
@@ -85,6 +139,10 @@ def read_image_folder(folder: Path) -> np.ndarray:
     mode = target_mode(headers, files)
     width, height = headers[0][0]
     channels = 1 if mode == "L" else 3
+    # The array, its train/test copy, and one image decoded as RGBA at a time.
+    need = 2 * len(files) * channels * height * width + 4 * height * width
+    claim = f"{len(files)} images of {width}x{height}x{channels}"
+    check_fits(str(folder), claim, need, SUBSET_ADVICE)
     # Decoding into one preallocated array keeps peak memory at the dataset's size.
     out = np.empty((len(files), channels, height, width), dtype=np.uint8)
     for i, path in enumerate(files):
