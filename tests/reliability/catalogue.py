@@ -492,9 +492,9 @@ CASES = [
     Case("model-too-large", "a model that cannot fit in memory",
          "vaebalance train --latent-dim 100000000",
          "the model (model.arch=mlp, model.latent_dim=100000000, input 1×8×8) has "
-         "77,000,329,280 parameters: training needs about 1,147.4 GiB for them, their "
-         "gradients and Adam's moments, more than the {memory} of memory available; choose a "
-         "smaller model.latent_dim or model.hidden", subprocess=True),
+         "77,000,329,280 parameters: training needs about 1.12 TiB for them, their "
+         "gradients and Adam's moments, more than the {memory} that may be used (80% of the "
+         "{memory}); choose a smaller model.latent_dim or model.hidden", subprocess=True),
     Case("balancer-zero-target", "a zero target MSE",
          "vaebalance train --balancer geco --set balancer.target_mse=0",
          "geco: target_mse must be > 0, got 0"),

@@ -22,8 +22,11 @@ def expected(case, cwd) -> str:
 
 
 def matches(err: str, case, cwd) -> bool:
-    """``{memory}`` in a message stands for an amount of memory this machine reports."""
-    pattern = re.escape(expected(case, cwd)).replace(re.escape("{memory}"), r"[\d,.]+ GiB")
+    """``{memory}`` in a message stands for an amount of memory this machine reports, and
+    the limit that sets it."""
+    pattern = re.escape(expected(case, cwd)).replace(
+        re.escape("{memory}"), r"[\d.]+ [KMGT]iB[^;)]*"
+    )
     return re.fullmatch(pattern, err) is not None
 
 

@@ -7,30 +7,13 @@ nothing, so a configuration that would need hundreds of GB is refused in millise
 
 from __future__ import annotations
 
-import os
-
 import torch
 
+from ..data.claims import USABLE_SHARE, available_memory, size_text
 from ..errors import UserError
 from ..models import build_model
 
 BYTES_PER_PARAMETER = 16  # fp32 value + gradient + Adam's first and second moments
-HEADROOM = 0.8  # of the memory available now; the data and activations need the rest
-
-
-def available_bytes() -> int | None:
-    """Memory the kernel says is available now (``MemAvailable``), or None if unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def parameter_count(model_cfg, shape, outputs_per_element: int) -> int:
@@ -43,16 +26,13 @@ def parameter_count(model_cfg, shape, outputs_per_element: int) -> int:
 def check_fits(model_cfg, shape, outputs_per_element: int) -> None:
     """A UserError, before any allocation, when training the model cannot fit in memory."""
     n = parameter_count(model_cfg, shape, outputs_per_element)
-    need, available = n * BYTES_PER_PARAMETER, available_bytes()
-    if available is not None and need > HEADROOM * available:
+    need, memory = n * BYTES_PER_PARAMETER, available_memory()
+    if need > memory.usable:
         raise UserError(
             f"the model (model.arch={model_cfg.arch}, model.latent_dim={model_cfg.latent_dim}, "
             f"input {'×'.join(map(str, shape))}) has {n:,} parameters: training needs about "
-            f"{_gib(need)} for them, their gradients and Adam's moments, more than the "
-            f"{_gib(available)} of memory available; choose a smaller model.latent_dim or "
-            "model.hidden"
+            f"{size_text(need)} for them, their gradients and Adam's moments, more than the "
+            f"{size_text(memory.usable)} that may be used ({USABLE_SHARE:.0%} of the "
+            f"{size_text(memory.available)} {memory.source}); choose a smaller "
+            "model.latent_dim or model.hidden"
         )
-
-
-def _gib(n: float) -> str:
-    return f"{n / 2**30:,.1f} GiB"
