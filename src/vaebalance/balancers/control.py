@@ -116,7 +116,6 @@ class ControlVAE(Balancer):
         self.register_buffer("target", torch.tensor(float(target_kl)))  # the last set point
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
         self.register_buffer("at_clamp_steps", torch.zeros((), dtype=torch.long))
-        self.register_buffer("best_error", torch.tensor(math.inf))
         self.register_buffer("stalled_steps", torch.zeros((), dtype=torch.long))
         if form == "log":
             self.integral.fill_(math.log(beta0))
@@ -150,28 +149,28 @@ class ControlVAE(Balancer):
         self.kl_avg.copy_(torch.where(first, kl, 0.99 * self.kl_avg + 0.01 * kl))
         self.target.copy_(self.target_at(stats.step))
         log_target = logpi.log_of(self.target)
+        h = logpi.horizon(None if self.form == "paper" else self.alpha)
+        e_prev = (self.log_kl_fast - log_target).clamp(-logpi.E_MAX, logpi.E_MAX)
+        logpi.average(self.log_kl_fast, self.log_kl_slow, logpi.log_of(kl), first, h)
+        total = self.context.total_steps if self.context is not None else None
+        coming = logpi.closing(self.log_kl_fast, self.log_kl_slow, h, log_target, stats.step,
+                               total)  # fmt: skip
         if self.form == "paper":
             a = self.alpha
             self.kl_ma.copy_(torch.where(first, kl, a * self.kl_ma + (1 - a) * kl))
             pinned = self._paper_step(ki, kp)
-            e = (logpi.log_of(self.kl_ma) - log_target).clamp(-logpi.E_MAX, logpi.E_MAX)
         else:
-            h = logpi.horizon(self.alpha)
-            e_prev = (self.log_kl_fast - log_target).clamp(-logpi.E_MAX, logpi.E_MAX)
-            log_kl = logpi.log_of(kl)
-            e_now = (log_kl - log_target).clamp(-logpi.E_MAX, logpi.E_MAX)
-            logpi.average(self.log_kl_fast, self.log_kl_slow, log_kl, first, h)
-            total = self.context.total_steps if self.context is not None else None
             ki = ki * torch.where(self.log_kl_fast > log_target, self.speedup, 1.0)
             lo, hi = logpi.bounds(self.beta_min, self.beta_max)
-            e, pinned = logpi.step(self.integral, self.log_kl_fast, self.log_kl_slow, h,
-                                   log_target, ki, stats.step, total, lo, hi, kp,
-                                   torch.where(first, e_now, e_prev))  # fmt: skip
+            e = (self.log_kl_fast - log_target).clamp(-logpi.E_MAX, logpi.E_MAX)
+            logpi.step(self.integral, self.log_kl_fast, log_target, ki, coming, lo, hi, kp,
+                       torch.where(first, e, e_prev))  # fmt: skip
+            pinned = (self.integral <= lo) | (self.integral >= hi)
             self.kl_ma.copy_(torch.exp(self.log_kl_fast))
             self.beta.copy_(torch.exp(self.integral))
             self.beta_raw.copy_(self.beta)
         self.at_clamp_steps.copy_(torch.where(pinned, self.at_clamp_steps + 1, 0))
-        logpi.track_stall(self.best_error, self.stalled_steps, pinned, e)
+        logpi.count_stall(self.stalled_steps, pinned, coming)
         self.updates += 1
 
     def _paper_step(self, ki, kp):
@@ -189,7 +188,7 @@ class ControlVAE(Balancer):
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # State written by 0.1 (the paper's form only): start the new buffers afresh.
         if prefix + "kl_ma" in state_dict and prefix + "stalled_steps" not in state_dict:
-            for name in ("log_kl_fast", "log_kl_slow", "best_error", "stalled_steps"):
+            for name in ("log_kl_fast", "log_kl_slow", "stalled_steps"):
                 state_dict[prefix + name] = getattr(self, name).clone()
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 

@@ -85,7 +85,6 @@ class GECO(Balancer):
         self.register_buffer("constraint", torch.tensor(0.0))  # the last C_t
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
         self.register_buffer("at_clamp_steps", torch.zeros((), dtype=torch.long))
-        self.register_buffer("best_error", torch.tensor(math.inf))
         self.register_buffer("stalled_steps", torch.zeros((), dtype=torch.long))
 
     def step_size(self) -> float:
@@ -106,15 +105,16 @@ class GECO(Balancer):
         h = logpi.horizon(self.alpha)
         logpi.average(self.log_mse_fast, self.log_mse_slow, logpi.log_of(mse), first, h)
         self.mse_avg.copy_(torch.where(first, mse, 0.99 * self.mse_avg + 0.01 * mse))
-        gap = self.log_mse_fast - math.log(self.target_mse)
-        eta = self.step_size() * torch.where(gap < 0, self.speedup, 1.0)
+        log_target = math.log(self.target_mse)
         total = self.context.total_steps if self.context is not None else None
-        c, pinned = logpi.step(self.log_lambda, self.log_mse_fast, self.log_mse_slow, h,
-                               math.log(self.target_mse), eta, stats.step, total,
+        coming = logpi.closing(self.log_mse_fast, self.log_mse_slow, h, log_target, stats.step,
+                               total)  # fmt: skip
+        eta = self.step_size() * torch.where(self.log_mse_fast < log_target, self.speedup, 1.0)
+        c, pinned = logpi.step(self.log_lambda, self.log_mse_fast, log_target, eta, coming,
                                self._log_min, self._log_max)  # fmt: skip
         self.constraint.copy_(c)
         self.at_clamp_steps.copy_(torch.where(pinned, self.at_clamp_steps + 1, 0))
-        logpi.track_stall(self.best_error, self.stalled_steps, pinned, c)
+        logpi.count_stall(self.stalled_steps, pinned, coming)
         self.updates += 1
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
@@ -129,7 +129,6 @@ class GECO(Balancer):
             state_dict[prefix + "log_mse_fast"] = log_mse.clone()
             state_dict[prefix + "log_mse_slow"] = log_mse.clone()
             state_dict[prefix + "constraint"] = (log_mse - math.log(self.target_mse)).clamp(-1, 1)
-            state_dict[prefix + "best_error"] = self.best_error.clone()
             state_dict[prefix + "stalled_steps"] = self.stalled_steps.clone()
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 

@@ -36,10 +36,11 @@ Why these choices (the maths behind the defaults):
   the horizon shrinks and the controller always acts. This is the conditional integration of
   process control, a derivative action that acts only when it helps.
 
-Out of reach ("infeasible") needs both: the multiplier pinned at a bound, and the error no
-longer shrinking — no fall of |e| by 0.01 for :meth:`Balancer.patience` steps (a tenth of the
-run, ≥ 20). The first transient (a multiplier that just reached a bound, an error still
-falling) never counts.
+Out of reach ("infeasible") needs both, for :meth:`Balancer.patience` consecutive steps (a
+tenth of the run, ≥ 20): the multiplier pinned at a bound, and the error not shrinking — not
+closing on its own by the rule above (an error that shrinks too slowly to close within half
+the remaining run has, for this run, stopped shrinking). The first transient (a multiplier
+that reached a bound on its way, an error still falling) never counts.
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ FAST = 20  # default horizon (steps) of the measurement's moving average, α = 1
 SLOW_OVER_FAST = 5  # the second average, for the slope, is five times slower
 WAIT = 0.5  # the fraction of the remaining run the model may take to close the gap itself
 WAIT_UNKNOWN = 500  # the wait in steps when the run's length is unknown
-IMPROVEMENT = 0.01  # a fall of |e| by this much (log units) counts as progress
 
 
 def default_ki(total_steps: int | None) -> float:
@@ -82,34 +82,36 @@ def average(fast: Tensor, slow: Tensor, log_x: Tensor, first: Tensor, h: float) 
         buf.copy_(torch.where(first, log_x, a * buf + (1 - a) * log_x))
 
 
-def step(u, fast, slow, h, log_target, ki, step_index, total_steps, lo, hi, kp=0.0, e_prev=None):
-    """One step of the multiplier ``u`` (log λ for GECO, log β for ControlVAE), in place.
-
-    ``u ← clamp(u + ki·e + kp·(e − e_prev), lo, hi)`` unless the gap is closing on its own
-    (the integral part is then skipped). Returns (e, pinned): the clamped log error and whether
-    the unclamped value left [lo, hi]."""
+def closing(fast, slow, h, log_target, step_index, total_steps) -> Tensor:
+    """Whether the gap log x̂ − log target closes on its own, fast enough: the slope ė of log x
+    (from the h- and 5h-step averages, whose difference is ė·4h on a linear trend) points to
+    the target and would get there within a :data:`WAIT` of the remaining run."""
     gap = fast - log_target
-    e = gap.clamp(-E_MAX, E_MAX)
-    slope = (fast - slow) / ((SLOW_OVER_FAST - 1) * h)  # a linear trend's lag difference
+    slope = (fast - slow) / ((SLOW_OVER_FAST - 1) * h)
     if total_steps:
         wait = (WAIT * (total_steps - step_index).clamp(min=0)).to(gap)
     else:
         wait = WAIT_UNKNOWN
-    closing = (gap * slope < 0) & (gap.abs() < wait * slope.abs())
-    raw = u + torch.where(closing, torch.zeros_like(e), ki * e)
+    return (gap * slope < 0) & (gap.abs() < wait * slope.abs())
+
+
+def step(u, fast, log_target, ki, coming, lo, hi, kp=0.0, e_prev=None):
+    """One step of the multiplier ``u`` (log λ for GECO, log β for ControlVAE), in place:
+    ``u ← clamp(u + ki·e + kp·(e − e_prev), lo, hi)`` with e = clamp(log x̂ − log target, ±1),
+    the integral part skipped while the gap is ``coming`` (closing on its own). Returns
+    (e, pinned): pinned when the unclamped value leaves [lo, hi] or sits on a bound."""
+    e = (fast - log_target).clamp(-E_MAX, E_MAX)
+    raw = u + torch.where(coming, torch.zeros_like(e), ki * e)
     if kp and e_prev is not None:
         raw = raw + kp * (e - e_prev)
     u.copy_(raw.clamp(lo, hi))
     return e, (raw <= lo) | (raw >= hi)
 
 
-def track_stall(best: Tensor, stalled: Tensor, pinned: Tensor, err: Tensor) -> None:
-    """In place: ``stalled`` counts consecutive pinned steps in which |err| has not fallen
-    below its best (while pinned) by :data:`IMPROVEMENT`; any progress or release resets it."""
-    size = err.abs()
-    keep = pinned & ~(size < best - IMPROVEMENT)
-    best.copy_(torch.where(keep, best, size))
-    stalled.copy_(torch.where(keep, stalled + 1, torch.zeros_like(stalled)))
+def count_stall(stalled: Tensor, pinned: Tensor, coming: Tensor) -> None:
+    """In place: consecutive steps with the multiplier pinned and the gap not closing on its
+    own; the target is out of reach once this reaches the balancer's patience."""
+    stalled.copy_(torch.where(pinned & ~coming, stalled + 1, torch.zeros_like(stalled)))
 
 
 def bounds(lo: float, hi: float) -> tuple[float, float]:
