@@ -18,10 +18,9 @@ Why these choices (the maths behind the defaults):
   constant error, and a model that keeps learning moves the β it needs at some rate r, which an
   integral loop follows with an error r/ki — so ki is as large as stability allows. A VAE
   under Adam follows a new β with a lag of a few hundred steps and an elasticity |d log x /
-  d log β| of ⅓ to 1; ki = 0.02 gives a loop time constant of 50–150 steps,
-  kept from ringing by the wait below. Runs longer than
-  5000 steps drift more slowly per step, so ki shrinks there as 5000/T and the batch noise
-  stays averaged out.
+  d log β| of ⅓ to 1; ki = 0.02 gives a loop time constant of 50–150 steps, kept from ringing
+  by the wait below. Runs longer than 5000 steps drift more slowly per step, so ki shrinks
+  there as 5000/T and the batch noise stays averaged out.
 - **Faster towards larger β** (GENESIS's ``speedup``, Engelcke et al. 2020, here 4). A model
   that keeps learning needs an ever larger β for the same MSE or KL (a better model can
   afford more compression), so the lag error r/ki always lies on the side where β must rise;
@@ -30,11 +29,12 @@ Why these choices (the maths behind the defaults):
 - **Waiting while the model closes the gap itself.** Early in a run the error is large because
   the network is untrained, not because β is wrong; integrating it winds the multiplier to a
   bound and the model then overshoots for hundreds of steps. So the step is skipped while the
-  error shrinks fast enough to close within a quarter of the remaining run:
-  ``e·ė < 0 and |e| < ¼(T − t)·|ė|`` (the slope ė = d log x̂/dt from a 20- and a 100-step
-  moving average of log x, whose difference is ė·80 on a linear trend). Near the end of the run
-  the horizon shrinks and the controller always acts. This is the conditional integration of
-  process control, a derivative action that acts only when it helps.
+  error shrinks fast enough to close within half the remaining run, leaving the other half to
+  settle: ``e·ė < 0 and |e| < ½(T − t)·|ė|`` (the slope ė = d log x̂/dt from a 20- and a
+  100-step moving average of log x, whose difference is ė·80 on a linear trend; 500 steps
+  stand for ½(T − t) when T is unknown). Near the end of the run the horizon shrinks and the
+  controller always acts. This is the conditional integration of process control: a
+  derivative action that acts only when it helps.
 
 Out of reach ("infeasible") needs both, for :meth:`Balancer.patience` consecutive steps (a
 tenth of the run, ≥ 20): the multiplier pinned at a bound, and the error not shrinking — not
