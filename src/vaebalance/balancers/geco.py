@@ -29,7 +29,7 @@ class GECO(Balancer):
     This is Algorithm 1 — a multiplicative λ driven by a moving average of the constraint —
     with the constraint measured as a log ratio (symmetric, unitless, ≈ mse/target − 1 near the
     target), and with the step skipped while the MSE approaches the target fast enough on its
-    own to arrive within a quarter of the remaining run (so λ does not wind up while the
+    own to arrive within half the remaining run (so λ does not wind up while the
     network is still learning to reconstruct at all). :mod:`vaebalance.balancers.logpi`
     derives these defaults: η = 0.02 (× 5000/T for runs of T > 5000 steps), λ ∈ [1e-4, 1e4],
     λ_0 = 1 as in the paper (β = 1, the ELBO). The step uses λ before its update (Algorithm 1).
@@ -41,7 +41,8 @@ class GECO(Balancer):
         alpha: α ∈ [0, 1), the moving-average factor of log MSE (default 0.95: 20 steps).
         lr: η > 0, the step size of log λ (default 0.02, × 5000/T in runs of T > 5000 steps).
         speedup: s ≥ 1, GENESIS's (Engelcke et al. 2020) factor on η while the constraint is
-            met (default 1: the log ratio is already symmetric).
+            met, i.e. while β rises (default 4: a model that keeps learning needs ever larger
+            β, so the lag error lies on that side).
         lambda_init, lambda_min, lambda_max: λ_0 = 1 and its clamps [1e-4, 1e4].
         tolerance: ``target_met`` means MSE_avg ≤ (1 + tolerance)·target (default 0.03), with
             MSE_avg a 100-step moving average.
