@@ -65,6 +65,8 @@ def train_vae(data, balancer, epochs, likelihood="bernoulli", batch=64, lr=2e-3,
         torch.manual_seed(seed)
         model = TinyVAE()
         loss_fn = vaebalance.ELBOLoss(likelihood, balancer, validate=False, **likelihood_params)
+        steps = epochs * len(torch.arange(len(data)).split(batch))
+        loss_fn.bind(data.shape[1], model.dec[0].in_features, steps)  # as the trainer does
         opt = torch.optim.Adam([*model.parameters(), *loss_fn.parameters()], lr=lr)
         history = []
         for _ in range(epochs):

@@ -22,9 +22,9 @@ from vaebalance.errors import UserError
 def test_warmup_then_geco_multiplies(stats):
     c = Chain(Warmup(steps=10), GECO(target_mse=0.1, lr=0.5, alpha=0.0))
     b0 = float(c(stats(step=4, mse=0.3), Weights(), True).beta)  # 0.4 · 1/λ₀
-    b1 = float(c(stats(step=5, mse=0.3), Weights(), True).beta)  # log λ = 0.5·2 = 1
-    assert (b0, b1) == pytest.approx((0.4, 0.5 * math.exp(-1.0)))
-    assert c.report()["lambda"] == pytest.approx(math.exp(2.0))
+    b1 = float(c(stats(step=5, mse=0.3), Weights(), True).beta)  # log λ = 0.5·clamp(log 3, 1)
+    assert (b0, b1) == pytest.approx((0.4, 0.5 * math.exp(-0.5)))
+    assert c.report()["lambda"] == pytest.approx(math.exp(1.0))
 
 
 def test_capacity_free_bits_and_warmup_compose(stats):

@@ -12,7 +12,7 @@ def sig(u):
 
 
 def test_pi_update_and_anti_windup_by_hand(stats):
-    c = ControlVAE(target_kl=5.0, kp=1.0, ki=0.1)
+    c = ControlVAE(target_kl=5.0, form="paper", kp=1.0, ki=0.1)
     betas, clamps = [], []
     for kl in (6.0, 7.0, 7.0, 3.0):
         betas.append(float(c(stats(rate=kl), Weights(), True).beta))
@@ -28,7 +28,7 @@ def test_pi_update_and_anti_windup_by_hand(stats):
 
 
 def test_beta_min_offset_and_clamp_below(stats):
-    c = ControlVAE(target_kl=5.0, kp=0.5, ki=0.1, beta_min=1.0, beta_max=10.0)
+    c = ControlVAE(target_kl=5.0, form="paper", kp=0.5, ki=0.1, beta_min=1.0, beta_max=10.0)
     assert float(c(stats(rate=5.0), Weights(), True).beta) == pytest.approx(1.25)  # e = 0
     assert float(c(stats(rate=0.0), Weights(), True).beta) == pytest.approx(1.0)  # raw < β_min
     assert c.report()["at_clamp_steps"] == 1
@@ -46,7 +46,7 @@ def test_target_schedules(stats):
 
 
 def test_moving_average_of_the_kl(stats):
-    c = ControlVAE(target_kl=5.0, kp=1.0, ki=0.0, alpha=0.5)
+    c = ControlVAE(target_kl=5.0, form="paper", kp=1.0, ki=0.0, alpha=0.5)
     c(stats(rate=4.0), Weights(), True)  # KL̂ = 4 (first step), e = 1
     beta = float(c(stats(rate=8.0), Weights(), True).beta)  # KL̂ = 6, e = −1
     assert beta == pytest.approx(sig(1))
@@ -65,10 +65,11 @@ def test_reaches_the_target_kl(train):
 
 def test_infeasible_target_pins_beta(train):
     # KL ≈ 3.4 nats at β = 1 = β_max: 0.1 nats is out of reach
-    loss_fn, history = train(ControlVAE(target_kl=0.1), epochs=15)
-    r = loss_fn.balancer.report()
-    assert r["beta"] == 1.0 and loss_fn.balancer.status().met is False
+    loss_fn, history = train(ControlVAE(target_kl=0.1, beta_max=1.0), epochs=15)
+    r, status = loss_fn.balancer.report(), loss_fn.balancer.status()
+    assert r["beta"] == pytest.approx(1.0) and status.met is False
     assert r["at_clamp_steps"] >= 29  # a whole epoch
+    assert status.infeasible and status.pinned
     assert torch.isfinite(torch.stack([s.beta for s in history])).all()
 
 
@@ -78,9 +79,10 @@ def test_extreme_statistics_give_no_nan(stats):
         assert math.isfinite(float(c(stats(rate=kl), Weights(), True).beta))
 
 
-def test_state_round_trip(roundtrip):
+@pytest.mark.parametrize("form", ["log", "paper"])
+def test_state_round_trip(roundtrip, form):
     def make():
-        balancer = ControlVAE(target_kl=0.5, kp=1.0, ki=0.05, beta_max=9.0)
+        balancer = ControlVAE(target_kl=0.5, form=form, kp=1.0, ki=0.05, beta_max=9.0)
         return vaebalance.ELBOLoss("bernoulli", balancer)
 
     betas, continued, resumed = roundtrip(make)
@@ -94,7 +96,7 @@ def test_staircase_target_and_anti_windup_at_beta_min_by_hand(stats):
     β_raw = kp·σ(−e) + I + β_min; the integral I ← I − ki·e moves only while β_raw(t−1) is in
     [β_min, β_max], or when its step leads back inside.
     """
-    c = ControlVAE(target_kl=3.0, kp=0.4, ki=0.1, beta_min=0.2, beta_max=1.0,
+    c = ControlVAE(target_kl=3.0, form="paper", kp=0.4, ki=0.1, beta_min=0.2, beta_max=1.0,
                    target_start=1.0, target_step=1.0, target_every=2)  # fmt: skip
     betas, targets, clamps = [], [], []
     for step, kl in enumerate((0.0, 0.0, 0.0, 5.0, 3.0)):
@@ -119,7 +121,7 @@ def test_staircase_target_and_anti_windup_at_beta_min_by_hand(stats):
 
 
 def test_status_reports_the_target_and_when_beta_is_pinned(stats):
-    c = ControlVAE(target_kl=5.0, kp=1.0, ki=0.1, tolerance=0.05)
+    c = ControlVAE(target_kl=5.0, form="paper", kp=1.0, ki=0.1, tolerance=0.05)
     before = c.status()
     assert (before.target, before.value, before.reached, before.met) == (
         "target_kl",
@@ -148,4 +150,20 @@ def test_target_met_includes_the_edge_of_the_tolerance_band(stats):
     for rate, met in ((5.0, True), (5.0625, False), (3.0, True), (2.9375, False)):
         c = ControlVAE(target_kl=4.0, tolerance=0.25)
         c(stats(rate=rate), Weights(), True)
-        assert c.status().met is met and c.report()["target_met"] is met, rate
+        assert c.status().met is met, rate
+
+
+def test_log_form_defaults_reach_beyond_one(stats):
+    c = ControlVAE(target_kl=1.0)
+    assert (c.beta_min, c.beta_max, float(c.beta)) == (1e-4, 1e4, 1.0)
+    for t in range(50):  # KL far above target and not falling: β rises by e^{4·0.02} a step
+        c(stats(step=t, rate=10.0), Weights(), True)
+    assert float(c.beta) == pytest.approx(math.exp(50 * 4 * 0.02), rel=1e-5)
+
+
+def test_state_written_by_version_0_1_loads(stats):
+    old = {k: v for k, v in ControlVAE(target_kl=5.0, form="paper").state_dict().items()
+           if k not in ("log_kl_fast", "log_kl_slow", "stalled_steps")}  # fmt: skip
+    c = ControlVAE(target_kl=5.0, form="paper")
+    c.load_state_dict(old)
+    assert math.isfinite(float(c(stats(rate=3.0), Weights(), True).beta))

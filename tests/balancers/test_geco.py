@@ -7,24 +7,41 @@ import vaebalance
 from vaebalance.balancers import GECO, Weights
 
 
-def step(g, stats, mse, training=True):
-    return float(g(stats(mse=mse), Weights(), training).beta)
+def step(g, stats, mse, training=True, t=0):
+    return float(g(stats(mse=mse, step=t), Weights(), training).beta)
 
 
 def test_update_rule_by_hand(stats):
-    g = GECO(target_mse=0.1, alpha=0.5, lr=0.1, speedup=2.0)
-    # each step uses λ before its update; Ĉ = mse/0.1 − 1
-    assert step(g, stats, 0.3) == pytest.approx(1.0)  # Ĉ = 2, C_ma = 2 (first), log λ = 0.2
-    assert step(g, stats, 0.05) == pytest.approx(math.exp(-0.2))  # Ĉ = −0.5, C_ma = 0.75
-    assert step(g, stats, 0.0) == pytest.approx(math.exp(-0.275))  # Ĉ = −1, C_ma = −0.125 < 0
-    assert step(g, stats, 0.1) == pytest.approx(math.exp(-0.25))  # 0.275 + 0.1·2·(−0.125)
+    # α = 0: the controller sees log mse_t; C = clamp(log(mse/target), −1, 1); η = 0.1, s = 2.
+    # With no run length bound the wait is 500 steps; the slope is (m_fast − m_slow)/4 with
+    # m_slow a 5-step average of log mse.
+    g = GECO(target_mse=0.1, alpha=0.0, lr=0.1, speedup=2.0)
+    assert step(g, stats, 0.3) == pytest.approx(1.0)  # C = 1 (clamped), log λ = 0.1
+    assert step(g, stats, 0.15) == pytest.approx(math.exp(-0.1))
+    # m_fast = log .15, m_slow = .8·log .3 + .2·log .15: falling towards the target → no step
+    assert g.report()["lambda"] == pytest.approx(math.exp(0.1))
+    slow = 0.8 * math.log(0.3) + 0.2 * math.log(0.15)
+    assert (math.log(0.15) - slow) / 4 < 0  # the slope that held the step
+    assert step(g, stats, 0.05) == pytest.approx(math.exp(-0.1))
+    # below target and still falling: away from the target → s·η·C with C = log ½
+    assert g.report()["lambda"] == pytest.approx(math.exp(0.1 + 2 * 0.1 * math.log(0.5)))
     r = g.report()
-    assert r["lambda"] == pytest.approx(math.exp(0.25 + 0.1 * 0.5 * -0.125 * 2))
-    assert r["constraint_ma"] == pytest.approx(-0.0625)
-    assert r["mse_ma"] == pytest.approx(
-        0.5 * (0.5 * (0.5 * 0.3 + 0.5 * 0.05) + 0.5 * 0.0) + 0.5 * 0.1
-    )
+    assert r["constraint_ma"] == pytest.approx(math.log(0.5))
+    assert r["mse_ma"] == pytest.approx(0.99 * (0.99 * 0.3 + 0.01 * 0.15) + 0.01 * 0.05)
     assert r["at_clamp_steps"] == 0 and r["target_mse"] == 0.1
+
+
+def test_default_step_size_scales_with_long_runs(bound):
+    from vaebalance.balancers import Context
+    from vaebalance.likelihoods import get as get_likelihood
+
+    sizes = []
+    for total in (None, 1000, 5000, 20000):
+        g = GECO(target_mse=0.1)
+        g.bind(Context(64, 2, get_likelihood("bernoulli"), total))
+        sizes.append(g.step_size())
+    assert sizes == pytest.approx([0.02, 0.02, 0.02, 0.005])
+    assert GECO(target_mse=0.1, lr=0.3).step_size() == 0.3
 
 
 def test_evaluation_does_not_update(stats):
@@ -38,14 +55,24 @@ def test_evaluation_does_not_update(stats):
 def test_clamp_counts_consecutive_pinned_steps(stats):
     g = GECO(target_mse=0.1, alpha=0.0, lr=1.0, lambda_max=2.0)
     counts = []
-    for mse in (0.2, 0.3, 0.3, 0.3, 0.01):
+    for mse in (0.3, 0.3, 0.3, 0.3, 0.01):
         step(g, stats, mse)
         counts.append(g.report()["at_clamp_steps"])
-    # log λ: 0 + 1 → clamped at log 2 and pinned while Ĉ > 0; Ĉ = −0.9 (·10 speed-up) frees it
+    # log λ: 0 + 1 → clamped at log 2 and pinned while C > 0; C = −1 (·4 speed-up) frees it
     assert counts == [1, 2, 3, 4, 0]
-    assert g.report()["lambda"] == pytest.approx(2.0 * math.exp(-9.0))
-    step(g, stats, 10.0)  # Ĉ = 99: pinned again
-    assert g.report()["at_clamp_steps"] == 1 and g.report()["lambda"] == pytest.approx(2.0)
+    assert g.report()["lambda"] == pytest.approx(2.0 * math.exp(-4.0))
+
+
+def test_state_written_by_version_0_1_loads(stats):
+    old = {"log_lambda": torch.tensor(0.5), "constraint_ma": torch.tensor(0.2),
+           "mse_ma": torch.tensor(0.12), "updates": torch.tensor(50),
+           "at_clamp_steps": torch.tensor(0)}  # fmt: skip
+    g = GECO(target_mse=0.1)
+    g.load_state_dict(old)
+    assert g.report()["mse_ma"] == pytest.approx(0.12)
+    assert g.report()["lambda"] == pytest.approx(math.exp(0.5))
+    assert float(g.log_mse_fast) == pytest.approx(math.log(0.12))
+    assert math.isfinite(step(g, stats, 0.1))
 
 
 def test_reaches_a_feasible_target_mse(train):
@@ -61,10 +88,11 @@ def test_reaches_a_feasible_target_mse(train):
 
 
 def test_infeasible_target_pins_lambda_and_stays_finite(train):
-    loss_fn, history = train(GECO(target_mse=1e-9), epochs=5)
-    r = loss_fn.balancer.report()
-    assert r["at_clamp_steps"] == len(history) >= 29  # pinned for more than a whole epoch
-    assert r["lambda"] == pytest.approx(1e6) and loss_fn.balancer.status().met is False
+    loss_fn, history = train(GECO(target_mse=1e-9, lr=0.5), epochs=5)
+    r, status = loss_fn.balancer.report(), loss_fn.balancer.status()
+    assert r["at_clamp_steps"] >= len(history) - 30 >= 100  # pinned from the first epoch on
+    assert r["lambda"] == pytest.approx(1e4) and status.met is False
+    assert status.infeasible and status.pinned
     values = torch.stack([torch.stack([s.beta, s.rate, s.distortion]) for s in history])
     assert torch.isfinite(values).all()
     assert all(math.isfinite(v) for v in (r["constraint_ma"], r["mse_ma"], r["beta"]))

@@ -275,7 +275,8 @@ VALID_KEYS = (
 )
 BALANCERS = "capacity, constant, control, cyclical, dynamic, free-bits, geco, warmup"
 CONTROL_PARAMS = (
-    "target_kl, kp, ki, beta_min, beta_max, alpha, target_start, target_steps, target_step, "
+    "target_kl, form, kp, ki, speedup, beta_min, beta_max, alpha, target_start, target_steps, "
+    "target_step, "
     "target_every, tolerance"
 )
 GECO_PARAMS = "target_mse, alpha, lr, speedup, lambda_init, lambda_min, lambda_max, tolerance"

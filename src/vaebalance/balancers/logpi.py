@@ -1,0 +1,118 @@
+"""The controller GECO and ControlVAE share by default: an integral step on a log multiplier
+driven by a relative error, that waits while the model closes the gap on its own, and the one
+verdict "out of reach" both give.
+
+Why these choices (the maths behind the defaults):
+
+- **Relative error in log units.** ``e = clamp(log(x̂ / target), −1, 1)`` with x̂ the smoothed
+  measurement (MSE per element for GECO, KL in nats for ControlVAE). It has no units, so one
+  gain fits an MSE of 1e-3 and a KL of 100 nats alike; it is symmetric (twice too high and twice
+  too low weigh the same, which GECO's ``mse/target − 1`` is not); near the target it is the
+  relative error (log(1 + r) ≈ r). The clamp bounds the step far from the target, so a
+  collapsed KL (log 0 = −∞) moves β at a finite speed.
+- **Log multiplier.** Rate and distortion respond to β roughly as powers of β (β is the slope of
+  the rate–distortion curve), so log x is near-linear in log β. A step in log β keeps β > 0 and
+  moves it by the same factor at 1e-3 and at 1e3, so a wide range ([1e-4, 1e4]) costs only a
+  few more steps, and GECO's multiplicative update (Algorithm 1) is this step.
+- **Integral gain from the loop, not from the run.** ``u ← u + ki·e``: the integral removes any
+  constant error, and a model that keeps learning moves the β it needs at some rate r, which an
+  integral loop follows with an error r/ki — so ki is as large as stability allows. A VAE
+  under Adam follows a new β with a lag of a few hundred steps and an elasticity |d log x /
+  d log β| of ⅓ to 1; ki = 0.02 gives a loop time constant of 50–150 steps, kept from ringing
+  by the wait below. Runs longer than 5000 steps drift more slowly per step, so ki shrinks
+  there as 5000/T and the batch noise stays averaged out.
+- **Faster towards larger β** (GENESIS's ``speedup``, Engelcke et al. 2020, here 4). A model
+  that keeps learning needs an ever larger β for the same MSE or KL (a better model can
+  afford more compression), so the lag error r/ki always lies on the side where β must rise;
+  and a network gives up information faster than it learns it, so that side also answers
+  faster. ki × 4 on that side cuts the lag error by 4.
+- **Waiting while the model closes the gap itself.** Early in a run the error is large because
+  the network is untrained, not because β is wrong; integrating it winds the multiplier to a
+  bound and the model then overshoots for hundreds of steps. So the step is skipped while the
+  error shrinks fast enough to close within half the remaining run, leaving the other half to
+  settle: ``e·ė < 0 and |e| < ½(T − t)·|ė|`` (the slope ė = d log x̂/dt from a 20- and a
+  100-step moving average of log x, whose difference is ė·80 on a linear trend; 500 steps
+  stand for ½(T − t) when T is unknown). Near the end of the run the horizon shrinks and the
+  controller always acts. This is the conditional integration of process control: a
+  derivative action that acts only when it helps.
+
+Out of reach ("infeasible") needs both, for :meth:`Balancer.patience` consecutive steps (a
+tenth of the run, ≥ 20): the multiplier pinned at a bound, and the error not shrinking — not
+closing on its own by the rule above (an error that shrinks too slowly to close within half
+the remaining run has, for this run, stopped shrinking). The first transient (a multiplier
+that reached a bound on its way, an error still falling) never counts.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+E_MAX = 1.0  # the clamp on the log relative error
+KI = 0.02  # integral gain per step on log β per unit of log error (runs up to LONG_RUN steps)
+SPEEDUP = 4.0  # the factor on ki in the direction that raises β
+LONG_RUN = 5000  # steps beyond which ki shrinks as 1/T
+FAST = 20  # default horizon (steps) of the measurement's moving average, α = 1 − 1/20
+SLOW_OVER_FAST = 5  # the second average, for the slope, is five times slower
+WAIT = 0.5  # the fraction of the remaining run the model may take to close the gap itself
+WAIT_UNKNOWN = 500  # the wait in steps when the run's length is unknown
+
+
+def default_ki(total_steps: int | None) -> float:
+    """The integral gain for a run of ``total_steps`` (unknown: as for a short run)."""
+    return KI * min(1.0, LONG_RUN / total_steps) if total_steps else KI
+
+
+def log_of(x: Tensor) -> Tensor:
+    """log x with 0, ∞ and NaN made finite (NaN → 0, which only the caller's average sees)."""
+    return torch.nan_to_num(torch.log(x.clamp(1e-30, 1e30)), nan=0.0)
+
+
+def horizon(alpha: float | None) -> float:
+    """The moving average's horizon 1/(1 − α) in steps (α None: the default, 20 steps)."""
+    return FAST if alpha is None else 1.0 / (1.0 - alpha)
+
+
+def average(fast: Tensor, slow: Tensor, log_x: Tensor, first: Tensor, h: float) -> None:
+    """Update the h- and 5h-step moving averages of log x in place (the first step sets)."""
+    for buf, n in ((fast, h), (slow, SLOW_OVER_FAST * h)):
+        a = 1.0 - 1.0 / n
+        buf.copy_(torch.where(first, log_x, a * buf + (1 - a) * log_x))
+
+
+def closing(fast, slow, h, log_target, step_index, total_steps) -> Tensor:
+    """Whether the gap log x̂ − log target closes on its own, fast enough: the slope ė of log x
+    (from the h- and 5h-step averages, whose difference is ė·4h on a linear trend) points to
+    the target and would get there within a :data:`WAIT` of the remaining run."""
+    gap = fast - log_target
+    slope = (fast - slow) / ((SLOW_OVER_FAST - 1) * h)
+    if total_steps:
+        wait = (WAIT * (total_steps - step_index).clamp(min=0)).to(gap)
+    else:
+        wait = WAIT_UNKNOWN
+    return (gap * slope < 0) & (gap.abs() < wait * slope.abs())
+
+
+def step(u, fast, log_target, ki, coming, lo, hi, kp=0.0, e_prev=None):
+    """One step of the multiplier ``u`` (log λ for GECO, log β for ControlVAE), in place:
+    ``u ← clamp(u + ki·e + kp·(e − e_prev), lo, hi)`` with e = clamp(log x̂ − log target, ±1),
+    the integral part skipped while the gap is ``coming`` (closing on its own). Returns
+    (e, pinned): pinned when the unclamped value leaves [lo, hi] or sits on a bound."""
+    e = (fast - log_target).clamp(-E_MAX, E_MAX)
+    raw = u + torch.where(coming, torch.zeros_like(e), ki * e)
+    if kp and e_prev is not None:
+        raw = raw + kp * (e - e_prev)
+    u.copy_(raw.clamp(lo, hi))
+    return e, (raw <= lo) | (raw >= hi)
+
+
+def count_stall(stalled: Tensor, pinned: Tensor, coming: Tensor) -> None:
+    """In place: consecutive steps with the multiplier pinned and the gap not closing on its
+    own; the target is out of reach once this reaches the balancer's patience."""
+    stalled.copy_(torch.where(pinned & ~coming, stalled + 1, torch.zeros_like(stalled)))
+
+
+def bounds(lo: float, hi: float) -> tuple[float, float]:
+    return math.log(lo), math.log(hi)
