@@ -136,6 +136,7 @@ class Evaluation(Record):
     dimwise_kl_nats: float | None = metric("nats", "Σ_j KL(q(z_j) ‖ p(z_j))")
     mse_per_element: float | None = metric("(data units)²", "MSE per element")
     psnr_db: float | None = metric("dB", "PSNR")
+    log_det_nats: float | None = metric(NATS, "Σ_d log s_d added for standardized data")
     iw_samples: int | None = metric("samples", "importance samples k")
     distortion_samples: int | None = metric("samples", "z draws per example behind D")
     examples: int | None = metric("examples", "examples evaluated")

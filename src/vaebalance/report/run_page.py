@@ -87,20 +87,21 @@ def _pictures(path: Path, info: dict, kl: list[float], notes: dict) -> dict:
         notes["pictures"] = f"The model cannot be loaded, so there are no pictures: {e}"
         return {}
     model, likelihood = run.model, run.loss_fn.likelihood
+    invert = run.standardization.invert if run.standardization is not None else None
     x = _test_examples(run, notes)
     dims = top_dims(kl) if kl else list(range(min(TRAVERSAL_DIMS, model.latent_dim)))
     with torch.no_grad():
         base = model.encode(x[:1])[0][0] if x is not None else torch.zeros(model.latent_dim)
     out = {
-        "samples": data_uri(samples_png(model, likelihood)),
-        "traversals": data_uri(traversal_png(model, likelihood, base, dims)),
+        "samples": data_uri(samples_png(model, likelihood, invert=invert)),
+        "traversals": data_uri(traversal_png(model, likelihood, base, dims, invert)),
         "dims": dims,
         "dim_kl": [(j, kl[j] if kl else None) for j in dims],
         "values": [f"{v:g}" for v in TRAVERSAL_VALUES.tolist()],
         "base": "μ of the first test example" if x is not None else "z = 0",
     }
     if x is not None:
-        out["reconstructions"] = data_uri(reconstruction_png(model, likelihood, x))
+        out["reconstructions"] = data_uri(reconstruction_png(model, likelihood, x, invert))
     return out
 
 

@@ -193,7 +193,7 @@ class Trainer:
     def _records(self, train_row, test_row, elapsed, train_seconds) -> list[EpochRecord]:
         balancer = self._balancer_summary()
         common = dict(epoch=self.state.epoch, step=self.state.step, seconds=elapsed,
-                      balancer=balancer)  # fmt: skip
+                      balancer=balancer, log_det=self.data.log_det_nats)  # fmt: skip
         return [
             _record(train_row["stats"], split="train", **common,
                     skipped_steps=train_row["skipped_steps"], train_seconds=train_seconds),
@@ -219,9 +219,12 @@ class Trainer:
         return summary
 
 
-def _record(stats: StepStats, **fields) -> EpochRecord:
-    return EpochRecord(loss=stats.loss, elbo_nats=stats.elbo_nats, rate_nats=stats.rate_nats,
-                       distortion_nats=stats.distortion_nats,
+def _record(stats: StepStats, log_det: float, **fields) -> EpochRecord:
+    """The record of one split; ``log_det`` (Σ log s_d of standardized data, else 0) puts the
+    NLL terms in the data's units, as in ``metrics.json``. The MSE stays in the units the model
+    sees (the balancers' targets are set in those)."""
+    return EpochRecord(loss=stats.loss + log_det, elbo_nats=stats.elbo_nats - log_det,
+                       rate_nats=stats.rate_nats, distortion_nats=stats.distortion_nats + log_det,
                        mse_per_element=stats.mse_per_element, beta=stats.beta,
                        **fields)  # fmt: skip
 
