@@ -9,7 +9,7 @@ import torch
 from ..errors import UserError
 from ..evaluation.diagnose import diagnose
 from ..runs import MODEL, RunDir, load_run
-from ..schema import RunMetrics
+from ..schema import Evaluation, RunMetrics
 from .cells import config_rows, data_uri, number
 from .pictures import (
     TRAVERSAL_DIMS,
@@ -45,6 +45,7 @@ def run_context(path: Path) -> dict:
         "dataset": _dataset_text(info.get("dataset") or {}),
         "config": config_rows(config),
         "metrics": _metric_rows(metrics) if metrics else [],
+        "other_data": _other_data_table(metrics, run.other_metrics()),
         "verdicts": [v.to_json() for v in diagnose(metrics, history, config)] if metrics else [],
         "curves": data_uri(training_curves(history)) if history else None,
         "kl_bars": data_uri(kl_bars(kl, pictures.get("dims", []))) if kl else None,
@@ -61,12 +62,39 @@ def _metric_rows(metrics: RunMetrics) -> list[dict]:
     ]
 
 
+# The rows of the table comparing the run's test split with other data it was evaluated on.
+COMPARED = (
+    "nll_iw_nats", "neg_elbo_nats", "rate_nats", "distortion_nats", "bits_per_dim",
+    "mse_per_element", "active_units", "examples",
+)  # fmt: skip
+
+
+def _other_data_table(metrics: RunMetrics | None, others: list) -> dict | None:
+    """Headers and rows: one row per compared metric, one column per dataset (the run's own
+    test split first); None when the run was evaluated on no other data."""
+    if not others:
+        return None
+    columns = [("test split", metrics)] + [(name, m) for name, m in others]
+    rows = []
+    for column in map(Evaluation.column, COMPARED):
+        values = [number(m[column.key]) if m is not None else "—" for _, m in columns]
+        rows.append({"label": column.label, "unit": column.unit, "values": values})
+    return {"headers": [name for name, _ in columns], "rows": rows}
+
+
 def _dataset_text(d: dict) -> str:
     shape = "×".join(str(s) for s in d.get("shape", []))
-    return (
+    text = (
         f"{d.get('name', '?')}: examples of shape {shape}, "
         f"{d.get('train_examples', '?')} train / {d.get('test_examples', '?')} test"
     )
+    if d.get("standardized"):
+        text += (
+            f"; standardized per element by the training split's mean and std (the model's "
+            f"likelihoods are reported in the data's units: Σ log s_d = "
+            f"{number(d.get('log_det_nats'))} nats added)"
+        )
+    return text
 
 
 def _pictures(path: Path, info: dict, kl: list[float], notes: dict) -> dict:

@@ -103,10 +103,13 @@ class RunDir:
         slug = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-") or "data"
         return self / OTHER_METRICS.format(slug)
 
-    def write_other_metrics(self, name: str, evaluation: Evaluation, source: dict) -> Path:
-        """Write the metrics on another dataset, with where that data came from."""
+    def write_other_metrics(
+        self, name: str, evaluation: Evaluation, given: str, source: dict
+    ) -> Path:
+        """Write the metrics on the dataset ``given`` (as the user named it) to
+        ``metrics-<name>.json``, with where that data came from."""
         path = self.other_metrics_path(name)
-        write_json(path, {**evaluation.to_json(), "dataset": name, "dataset_source": source})
+        write_json(path, {**evaluation.to_json(), "dataset": given, "dataset_source": source})
         return path
 
     def other_metrics(self) -> list[tuple[str, Evaluation]]:
