@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from ..config import check_unit_interval
-from ..data import Dataset, load_dataset
+from ..data import Dataset, load_dataset, split_indices
 from ..errors import UserError, check
 from ..evaluation.evaluate import evaluate_dataset
 from ..schema import Evaluation, RunMetrics
@@ -94,7 +94,8 @@ def evaluate_other(
 
 def _other_data(run: Run, source, data_dir) -> tuple[Dataset, str]:
     """The other data as the run's model sees it, and which of its examples are measured."""
-    data = load_dataset(source, data_dir, run.config.data.test_fraction, run.config.train.seed)
+    # Half and half: a split any file of two or more examples allows; it is undone below.
+    data = load_dataset(source, data_dir, 0.5, 0)
     expected = tuple(run.info["dataset"]["shape"])
     if data.shape != expected:
         raise UserError(
@@ -104,7 +105,7 @@ def _other_data(run: Run, source, data_dir) -> tuple[Dataset, str]:
     split = "test"
     if data.source.get("kind") not in OWN_SPLIT:
         split = "all"
-        data = replace(data, test=torch.cat([data.train, data.test]))
+        data = replace(data, test=_in_source_order(data))
     if run.standardization is not None:
         data = data.standardized(run.standardization)
     if run.loss_fn.likelihood.data_in_unit_interval:
@@ -112,6 +113,16 @@ def _other_data(run: Run, source, data_dir) -> tuple[Dataset, str]:
     check(len(data.test) >= 2, f"{os.fspath(source)} has {len(data.test)} example(s) to "
           "evaluate; evaluation needs at least 2")  # fmt: skip
     return data, split
+
+
+def _in_source_order(data: Dataset) -> torch.Tensor:
+    """All examples of a randomly split source, in the order of the source (so that each
+    example meets the same noise however the source was split)."""
+    n = len(data.train) + len(data.test)
+    train_idx, test_idx = split_indices(n, data.source["test_fraction"], data.source["seed"])
+    examples = torch.empty((n, *data.train.shape[1:]), dtype=data.train.dtype)
+    examples[train_idx], examples[test_idx] = data.train, data.test
+    return examples
 
 
 def _short_name(name: str) -> str:
