@@ -71,8 +71,12 @@ class Standardization:
         """x = m + s · y: model outputs (reconstructions, samples) back in the data's units."""
         return y * self.std.to(y.device) + self.mean.to(y.device)
 
+    def to(self, device) -> Standardization:
+        """A copy on ``device``, so that a training loop never copies the statistics per batch."""
+        return Standardization(self.mean.to(device), self.std.to(device))
+
     def to_tensors(self) -> dict[str, Tensor]:
-        return {MEAN: self.mean.contiguous(), STD: self.std.contiguous()}
+        return {MEAN: self.mean.cpu().contiguous(), STD: self.std.cpu().contiguous()}
 
     @classmethod
     def from_tensors(cls, tensors: dict, shape: tuple[int, ...], where) -> Standardization:

@@ -80,6 +80,8 @@ class Trainer:
 
     def __init__(self, cfg, data, model, loss_fn, device, checkpoint_dir: Path | None = None,
                  hooks: Hooks | None = None):  # fmt: skip
+        if data.standardization is not None:  # statistics on the device, not copied per batch
+            data = data.standardized(data.standardization.to(device))
         self.cfg, self.data, self.device = cfg, data, device
         self.model, self.loss_fn = model.to(device), loss_fn.to(device)
         self.optimizer = make_optimizer(cfg, self.model, self.loss_fn)
