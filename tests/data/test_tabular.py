@@ -43,7 +43,7 @@ def test_header_and_values_kept_as_given(tmp_path):
 
 
 def test_sources_of_old_runs_reload_min_max_scaled(tmp_path):
-    """A run written by 0.2 stored a source without "scaling": it saw min-max scaled data,
+    """A run written by 0.2.0 stored a source without "scaling": it saw min-max scaled data,
     and reloading must give it the same numbers."""
     values = table(40)
     path = write_csv(tmp_path / "t.csv", values.tolist())

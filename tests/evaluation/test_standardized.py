@@ -16,10 +16,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vaebalance.objective import likelihoods
 from vaebalance.data import Standardization
 from vaebalance.evaluation import evaluate_model
 from vaebalance.models import VAE
+from vaebalance.objective import likelihoods
 
 D, J, N, FLOOR = 6, 2, 40, likelihoods.LOG_SCALE_FLOOR
 

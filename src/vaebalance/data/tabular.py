@@ -2,7 +2,7 @@
 
 Any finite values are accepted, as for ``.npy`` files; ``data.standardize`` is the way to
 put columns on one scale (with the units of reported likelihoods kept, :mod:`.standardize`).
-Version 0.2 and earlier scaled each column to [0, 1] by its training min and max, which changes
+Versions up to 0.2.0 scaled each column to [0, 1] by its training min and max, which changes
 the likelihood's units; runs they wrote still reload that way (``minmax``).
 """
 
@@ -115,8 +115,8 @@ def load_csv_dataset(
         test_fraction: Share of rows in the test split.
         seed: Seed of the random split.
         minmax: Scale every column to [0, 1] by the min and max of the training split (the
-            test split with the same numbers, clipped), as version 0.2 did; only to reload
-            the runs it wrote.
+            test split with the same numbers, clipped), as versions up to 0.2.0 did; to reload
+            the runs they wrote.
     """
     path = require_exists(Path(path).expanduser())
     columns, rows = split_header(read_rows(path), path)
