@@ -15,6 +15,7 @@ from safetensors.torch import save_file
 from vaebalance.config import build_config
 from vaebalance.data import Standardization, load_dataset
 from vaebalance.report.pictures import reconstruction_png
+from vaebalance.report.run_page import run_context
 from vaebalance.runs import RunDir, load_run, resume, train
 from vaebalance.storage import read_tensors
 
@@ -95,3 +96,10 @@ def test_report_pictures_show_pixels_not_z_scores(tmp_path):
     first = image[scale : 9 * scale : scale, scale : 9 * scale : scale]
     expected = originals[0, 0].double().numpy() * 255
     np.testing.assert_allclose(first, expected, atol=1.0)
+
+
+def test_report_says_the_data_were_standardized_and_what_was_added(table_run):
+    _, path, metrics = table_run
+    text = run_context(path)["dataset"]
+    assert "standardized per element by the training split's mean and std" in text
+    assert f"Σ log s_d = {metrics.log_det_nats:.4g} nats added" in text
