@@ -144,6 +144,12 @@ class Evaluation(Record):
     latent_dim: int | None = metric("dims", "latent dims J")
     seconds: float | None = metric("s", "evaluation time")
 
+    # The numbers a report compares across datasets (the run's test split, other data).
+    COMPARED: ClassVar[tuple[str, ...]] = (
+        "nll_iw_nats", "neg_elbo_nats", "rate_nats", "distortion_nats", "bits_per_dim",
+        "mse_per_element", "active_units", "examples",
+    )  # fmt: skip
+
     def finite(self) -> bool:
         """Whether the ELBO terms are finite numbers (a failed run's are not)."""
         terms = (self.rate_nats, self.distortion_nats)

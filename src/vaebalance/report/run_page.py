@@ -62,13 +62,6 @@ def _metric_rows(metrics: RunMetrics) -> list[dict]:
     ]
 
 
-# The rows of the table comparing the run's test split with other data it was evaluated on.
-COMPARED = (
-    "nll_iw_nats", "neg_elbo_nats", "rate_nats", "distortion_nats", "bits_per_dim",
-    "mse_per_element", "active_units", "examples",
-)  # fmt: skip
-
-
 def _other_data_table(metrics: RunMetrics | None, others: list) -> dict | None:
     """Headers and rows: one row per compared metric, one column per dataset (the run's own
     test split first); None when the run was evaluated on no other data."""
@@ -76,7 +69,7 @@ def _other_data_table(metrics: RunMetrics | None, others: list) -> dict | None:
         return None
     columns = [("test split", metrics)] + [(name, m) for name, m in others]
     rows = []
-    for column in map(Evaluation.column, COMPARED):
+    for column in map(Evaluation.column, Evaluation.COMPARED):
         values = [number(m[column.key]) if m is not None else "—" for _, m in columns]
         rows.append({"label": column.label, "unit": column.unit, "values": values})
     return {"headers": [name for name, _ in columns], "rows": rows}
