@@ -10,6 +10,7 @@ import pytest
 
 from vaebalance.config import build_config
 from vaebalance.errors import UserError
+from vaebalance.report.html import write_report
 from vaebalance.report.run_page import run_context
 from vaebalance.runs import RunDir, evaluate_other, load_run, train
 
@@ -61,6 +62,8 @@ def test_other_data_show_in_the_report_beside_the_test_split(std_run):
     assert rows["IWAE NLL (upper bound on −log p(x))"][column] == f"{shifted.nll_iw_nats:.4g}"
     assert rows["IWAE NLL (upper bound on −log p(x))"][0] == f"{metrics.nll_iw_nats:.4g}"
     assert rows["examples evaluated"][column] == "30"
+    html = write_report(path).read_text()
+    assert "On other data" in html and f"<th>{tmp / 'shifted.npy'}</th>" in html
 
 
 def test_other_data_of_another_shape_are_refused(std_run):
