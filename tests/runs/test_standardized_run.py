@@ -57,13 +57,17 @@ def test_statistics_of_the_training_split_are_recorded(table_run):
 
 def test_history_is_in_the_data_units_like_the_metrics(table_run):
     """The constant Σ log s_d (here ≈ 7 nats) is in both, so the last test epoch's
-    distortion is close to the final one (same weights; 1 vs 4 samples of z)."""
+    distortion is close to the final one (same weights; 1 vs 4 samples of z), and so is the
+    MSE (at a sampled z vs at z = μ)."""
     _, path, metrics = table_run
     last = [r for r in RunDir(path).history() if r.split == "test"][-1]
     assert abs(metrics.log_det_nats) > 5
     gap = abs(last.distortion_nats - metrics.distortion_nats)
     assert gap < 0.2 * abs(metrics.log_det_nats), (last.distortion_nats, metrics.distortion_nats)
     assert last.elbo_nats == pytest.approx(-(last.rate_nats + last.distortion_nats), rel=1e-4)
+    # The MSE too (columns up to 1000 wide: in standardized units it would be about 1).
+    assert metrics.mse_per_element > 1000
+    assert metrics.mse_per_element / 3 < last.mse_per_element < 3 * metrics.mse_per_element
 
 
 def test_resume_reuses_the_recorded_statistics(table_run, tmp_path):
