@@ -1,8 +1,10 @@
 import json
 
 import pytest
+import torch
 
-from vaebalance.config import RunConfig, build_config, read_config_file
+from vaebalance.config import RunConfig, build_config, read_config_file, resolve
+from vaebalance.data import Dataset
 from vaebalance.errors import UserError
 
 
@@ -93,3 +95,46 @@ def test_bad_config_files(tmp_path):
     wrong.write_text(json.dumps({"optimizer": {"lr": 1}}))
     with pytest.raises(UserError, match="unknown config section 'optimizer'"):
         build_config(str(wrong))
+
+
+def _table(values) -> Dataset:
+    x = torch.tensor(values, dtype=torch.float32)
+    return Dataset(name="t.npy", train=x, test=x[:2].clone(), shape=(x.shape[1],))
+
+
+REAL = [[-1.5, 0.2], [3.0, 0.7], [0.1, 0.9], [2.0, 0.4]]
+BINARY = [[0.0, 1.0], [1.0, 1.0], [0.0, 0.0], [1.0, 0.0]]
+
+
+def test_auto_likelihood_on_real_values_is_gaussian_learned():
+    cfg = resolve(RunConfig(), _table(REAL))
+    assert cfg.likelihood.name == "gaussian-learned"
+    assert resolve(RunConfig(), _table(BINARY)).likelihood.name == "bernoulli"
+
+
+@pytest.mark.parametrize("name", ["gaussian", "gaussian-learned", "laplace", "gaussian-perpixel"])
+def test_real_values_are_accepted_by_the_location_scale_likelihoods(name):
+    assert resolve(RunConfig().with_value("likelihood.name", name), _table(REAL))
+
+
+@pytest.mark.parametrize("name", ["bernoulli", "continuous-bernoulli"])
+def test_unit_interval_likelihoods_refuse_real_values_naming_the_alternatives(name):
+    with pytest.raises(UserError) as err:
+        resolve(RunConfig().with_value("likelihood.name", name), _table(REAL))
+    assert str(err.value) == (
+        f"t.npy has values in [-1.5, 3], outside [0, 1]: the {name} likelihood needs data in "
+        "[0, 1] (as do all of bernoulli, continuous-bernoulli); for real values use gaussian, "
+        "gaussian-learned, gaussian-optimal, gaussian-perpixel, laplace"
+    )
+
+
+def test_standardized_binary_data_are_no_longer_in_the_unit_interval():
+    data = _table(BINARY).standardized()
+    assert resolve(RunConfig(), data).likelihood.name == "gaussian-learned"
+    with pytest.raises(UserError, match=r"\[-1, 1\] after standardization \(data.standardize\)"):
+        resolve(RunConfig().with_value("likelihood.name", "bernoulli"), data)
+
+
+def test_standardize_is_a_config_field_off_by_default():
+    assert RunConfig().data.standardize is False
+    assert RunConfig().with_value("data.standardize", "true").data.standardize is True

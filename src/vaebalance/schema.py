@@ -157,12 +157,19 @@ class Evaluation(Record):
     )
     mse_per_element: float | None = metric("(data units)²", "MSE per element")
     psnr_db: float | None = metric("dB", "PSNR")
+    log_det_nats: float | None = metric(NATS, "Σ_d log s_d added for standardized data")
     iw_samples: int | None = metric("samples", "importance samples k")
     distortion_samples: int | None = metric("samples", "z draws per example behind D")
     examples: int | None = metric("examples", "examples evaluated")
     input_dim: int | None = metric("elements", "input elements K")
     latent_dim: int | None = metric("dims", "latent dims J")
     seconds: float | None = metric("s", "evaluation time")
+
+    # The numbers a report compares across datasets (the run's test split, other data).
+    COMPARED: ClassVar[tuple[str, ...]] = (
+        "nll_iw_nats", "neg_elbo_nats", "rate_nats", "distortion_nats", "bits_per_dim",
+        "mse_per_element", "active_units", "examples",
+    )  # fmt: skip
 
     def finite(self) -> bool:
         """Whether the ELBO terms are finite numbers (a failed run's are not)."""

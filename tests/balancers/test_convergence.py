@@ -5,9 +5,10 @@ import math
 
 import pytest
 
-from .plant import Plant, drive, tail_mean
 from vaebalance.balancers import GECO, Context, ControlVAE, Weights
 from vaebalance.likelihoods import get as get_likelihood
+
+from .plant import Plant, drive, tail_mean
 
 STEPS = 2500
 MSE_PLANT = Plant(scale=0.01, elasticity=0.5)  # MSE at β = 1: 0.01

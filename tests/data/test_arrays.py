@@ -102,12 +102,18 @@ def test_nan_and_inf_are_counted_and_located(tmp_path):
         load_dataset(str(tmp_path / "a.npy"))
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.uint16])
-def test_values_outside_unit_interval_are_refused_with_range(tmp_path, dtype):
-    array = np.arange(N * 4).reshape(N, 4).astype(dtype)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.uint16, np.int8])
+def test_any_finite_real_values_are_kept_as_given(tmp_path, dtype):
+    # Negative and large values: real-valued features, not images; nothing is rescaled.
+    offset = 0 if np.dtype(dtype).kind == "u" else 7  # negative values where the dtype has them
+    array = (np.arange(N * 4).reshape(N, 4) - offset).astype(dtype)
     np.save(tmp_path / "a.npy", array)
-    with pytest.raises(UserError, match=r"values in \[0, 39\], outside \[0, 1\]; scale images"):
-        load_dataset(str(tmp_path / "a.npy"))
+    data = load_dataset(str(tmp_path / "a.npy"), test_fraction=0.25, seed=3)
+    assert data.train.dtype == torch.float32 and not data.eight_bit
+    both = torch.cat([data.train, data.test]).double().numpy()
+    # Every row is one of the file's rows, unchanged (the split only reorders them).
+    assert sorted(map(tuple, both.tolist())) == sorted(map(tuple, array.astype(float).tolist()))
+    assert both.min() == array.min() and both.max() == array.max() > 1
 
 
 @pytest.mark.parametrize(

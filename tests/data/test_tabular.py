@@ -1,4 +1,4 @@
-"""CSV files: header detection, per-column scaling by the training split, and refusals."""
+"""CSV files: header detection, values kept as given (min-max only for old runs), refusals."""
 
 from __future__ import annotations
 
@@ -24,38 +24,39 @@ def table(n: int = 20) -> np.ndarray:
     return np.column_stack([np.arange(n), rng.normal(50, 30, n), -rng.integers(0, 9, n)])
 
 
-def unscale(data, split: str) -> np.ndarray:
-    low, high = np.array(data.scaling["min"]), np.array(data.scaling["max"])
-    return data.split(split).double().numpy() * (high - low) + low
+def rows_of(tensor) -> list[tuple]:
+    return sorted(map(tuple, tensor.double().numpy().round(4).tolist()))
 
 
-def test_header_and_scaling_by_train_min_max(tmp_path):
+def test_header_and_values_kept_as_given(tmp_path):
     values = table()
     path = write_csv(tmp_path / "t.csv", values.tolist(), header=["id", "height", "depth"])
     data = load_dataset(str(path), test_fraction=0.25, seed=2)
     assert data.shape == (3,) and data.train.dtype == torch.float32
     assert (len(data.train), len(data.test)) == (15, 5)
-    assert data.scaling["columns"] == ["id", "height", "depth"]
-    train_rows = values[np.round(unscale(data, "train")[:, 0]).astype(int)]
-    assert data.scaling["min"] == pytest.approx(train_rows.min(axis=0).tolist())
-    assert data.scaling["max"] == pytest.approx(train_rows.max(axis=0).tolist())
-    np.testing.assert_allclose(unscale(data, "train"), train_rows, rtol=1e-5, atol=1e-4)
-    assert data.train.min() == 0 and data.train.max() == 1
+    assert data.scaling == {"columns": ["id", "height", "depth"]}
+    # Negative and wide-range columns arrive unchanged: no min-max squeeze into [0, 1].
+    both = torch.cat([data.train, data.test])
+    assert rows_of(both) == rows_of(torch.from_numpy(values.astype(np.float32)))
+    assert float(both.min()) < 0 and float(both.max()) > 1
     json.dumps({"scaling": data.scaling, "source": data.source})  # saved with the run
 
 
-def test_test_split_uses_train_numbers_and_is_clipped(tmp_path):
+def test_sources_of_old_runs_reload_min_max_scaled(tmp_path):
+    """A run written by 0.2.0 stored a source without "scaling": it saw min-max scaled data,
+    and reloading must give it the same numbers."""
     values = table(40)
     path = write_csv(tmp_path / "t.csv", values.tolist())
-    data = load_csv_dataset(path, "t", test_fraction=0.5, seed=0)
+    new = load_csv_dataset(path, "t", test_fraction=0.5, seed=0)
+    old_source = {k: v for k, v in new.source.items() if k != "scaling"}
+    data = load_dataset(old_source)
     low, high = np.array(data.scaling["min"]), np.array(data.scaling["max"])
-    assert np.any((values < low) | (values > high)), "this split must exercise clipping"
-    expected = np.clip((values - low) / (high - low), 0, 1)
-    loaded = data.test.double().numpy()
-    # Every test row is one of the source rows, scaled with the train numbers and clipped.
-    distance = np.abs(loaded[:, None, :] - expected[None, :, :]).max(axis=2)
-    assert distance.min(axis=1).max() < 1e-6
-    assert loaded.min() >= 0 and loaded.max() <= 1
+    train = new.train.double().numpy()
+    np.testing.assert_allclose(low, train.min(0), rtol=1e-6)
+    np.testing.assert_allclose(high, train.max(0), rtol=1e-6)
+    expected = np.clip((new.test.double().numpy() - low) / (high - low), 0, 1)
+    np.testing.assert_allclose(data.test.double().numpy(), expected, atol=1e-6)
+    assert load_dataset(new.source).scaling == {"columns": ["col1", "col2", "col3"]}
 
 
 def test_without_header_every_row_is_data(tmp_path):
@@ -63,13 +64,6 @@ def test_without_header_every_row_is_data(tmp_path):
     data = load_dataset(str(write_csv(tmp_path / "t.csv", values.tolist())), test_fraction=0.2)
     assert len(data.train) + len(data.test) == 10
     assert data.scaling["columns"] == ["col1", "col2", "col3"]
-
-
-def test_constant_column_scales_to_zero(tmp_path):
-    rows = [[i, 7.5] for i in range(10)]
-    data = load_dataset(str(write_csv(tmp_path / "t.csv", rows, header=["i", "c"])))
-    assert torch.all(data.train[:, 1] == 0) and torch.all(data.test[:, 1] == 0)
-    assert data.scaling["min"][1] == data.scaling["max"][1] == 7.5
 
 
 def test_non_numeric_cell_names_line_column_and_value(tmp_path):

@@ -133,6 +133,21 @@ def _latent_5(config: dict) -> None:
     config["model"]["latent_dim"] = 5
 
 
+def _standardize_on(config: dict) -> None:
+    config["data"]["standardize"] = True
+
+
+def _standardization_of_shape(shape: tuple[int, ...]) -> Callable[[Path], None]:
+    def edit(run):
+        import torch
+        from safetensors.torch import save_file
+
+        save_file({"mean": torch.zeros(shape), "std": torch.ones(shape)},
+                  str(run / "standardization.safetensors"))  # fmt: skip
+
+    return edit
+
+
 def _remove(rel: str) -> Callable[[Path], None]:
     return lambda run: (run / rel).unlink()
 
@@ -267,8 +282,8 @@ def _png(width: int, height: int, pixels: bytes) -> bytes:
 
 
 VALID_KEYS = (
-    "data.name, data.data_dir, data.test_fraction, model.arch, model.latent_dim, model.hidden, "
-    "model.channels, model.decoder, likelihood.name, balancer.name, balancer.beta, "
+    "data.name, data.data_dir, data.test_fraction, data.standardize, model.arch, "
+    "model.latent_dim, model.hidden, model.channels, model.decoder, likelihood.name, balancer.name, balancer.beta, "
     "balancer.beta_norm, balancer.mean_weight, train.epochs, train.steps, train.batch_size, "
     "train.lr, train.betas, train.weight_decay, train.seed, train.threads, train.precision, "
     "train.device, train.max_bad_steps, train.tensorboard, eval.iw_samples, eval.batch_size"
@@ -284,6 +299,7 @@ ARRAY_SHAPES = (
     "[N, D] tabular, [N, H, W] grayscale, [N, H, W, C] or [N, C, H, W] images with C in 1, 3"
 )
 FILE_TYPES = "a .npy, .npz or .csv file, or a folder of PNG/JPEG images"
+REAL_LIKELIHOODS = "gaussian, gaussian-learned, gaussian-optimal, gaussian-perpixel, laplace"
 
 # fmt: off
 CASES = [
@@ -330,11 +346,18 @@ CASES = [
          "vaebalance train --data data/inf.csv",
          "data/inf.csv line 3, column 1 ('a'): 'inf' is not finite (1 non-finite values in all)",
          setup=_file("data/inf.csv", "a,b\n1,2\ninf,4\n5,6\n")),
-    Case("data-out-of-range", "float values outside [0, 1]",
-         "vaebalance train --data data/range.npy",
-         "data/range.npy has values in [0, 3], outside [0, 1]; scale images to [0, 1] (divide "
-         "8-bit pixels by 255) or store them as uint8",
+    Case("data-out-of-range", "values outside [0, 1] for a likelihood that needs [0, 1]",
+         "vaebalance train --data data/range.npy --likelihood bernoulli",
+         f"data/range.npy has values in [0, 3], outside [0, 1]: the bernoulli likelihood needs "
+         f"data in [0, 1] (as do all of bernoulli, continuous-bernoulli); for real values use "
+         f"{REAL_LIKELIHOODS}",
          setup=_npy("data/range.npy", np.linspace(0, 3, 60, dtype=np.float32).reshape(20, 3))),
+    Case("data-csv-out-of-range", "a CSV of real values for continuous-bernoulli",
+         "vaebalance train --data data/real.csv --likelihood continuous-bernoulli",
+         f"data/real.csv has values in [-2.5, 4], outside [0, 1]: the continuous-bernoulli "
+         f"likelihood needs data in [0, 1] (as do all of bernoulli, continuous-bernoulli); for "
+         f"real values use {REAL_LIKELIHOODS}",
+         setup=_file("data/real.csv", "a,b\n" + "0,1\n" * 20 + "-2.5,1\n3,0.5\n4,2\n")),
     Case("data-complex-dtype", "an array of complex numbers",
          "vaebalance train --data data/complex.npy",
          "data/complex.npy holds complex64 values; expected uint8, bool, int or float",
@@ -618,6 +641,26 @@ CASES = [
          "vaebalance evaluate run",
          "corrupt JSON file run/config.json: Expecting value: line 1 column 1 (char 0)",
          setup=_run(edit=_replace("config.json", ""))),
+    Case("evaluate-data-wrong-shape", "evaluate a run on other data of another shape",
+         "vaebalance evaluate run --data data/x.npy",
+         "data/x.npy has examples of shape (6,), but the run's model takes (1, 8, 8)",
+         setup=_all(_run(), _npy("data/x.npy", np.zeros((20, 6), dtype=np.float32)))),
+    Case("evaluate-data-nan", "evaluate a run on other data holding NaN",
+         "vaebalance evaluate run --data data/nan.npy",
+         "data/nan.npy has 1 NaN and 0 infinite values, the first at index (3, 2)",
+         setup=_all(_run(), _npy("data/nan.npy", _nan))),
+    Case("evaluate-damaged-standardization", "evaluate a run whose stored standardization "
+         "has the wrong shape",
+         "vaebalance evaluate run",
+         "run/standardization.safetensors does not hold a finite mean and a positive std of "
+         "shape (1, 8, 8); the run directory is damaged",
+         setup=_run(edit=_standardization_of_shape((64,)))),
+    Case("resume-standardization-missing", "--resume a run with data.standardize on whose "
+         "standardization file was deleted",
+         "vaebalance train --resume run",
+         "run has data.standardize on but no standardization.safetensors; the run directory is "
+         "damaged",
+         setup=_run(edit=_edit_json("config.json", _standardize_on))),
     Case("evaluate-not-a-run", "evaluate a folder that is not a run",
          "vaebalance evaluate data",
          "data is not a vaebalance run (no config.json and run.json)",

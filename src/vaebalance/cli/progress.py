@@ -56,11 +56,11 @@ class Progress:
             self.bar.stop()
 
 
-def summary(path, metrics: RunMetrics) -> None:
+def summary(path, metrics: RunMetrics, title: str = "test metrics") -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="test metrics")
+    table = Table(title=title)
     table.add_column("metric")
     table.add_column("value", justify="right")
     for column in map(RunMetrics.column, RunMetrics.HEADLINE):

@@ -30,6 +30,9 @@ class DataConfig:
     name: str = "digits"  # a named source (digits, fashion-mnist, mnist, cifar10) or a path
     data_dir: str | None = None  # where the named source's files are, if not the default place
     test_fraction: float = 0.1  # used only where the source has no split of its own
+    # Standardize each element by the training split's mean and std before the model sees it;
+    # reported likelihoods stay in the data's units (vaebalance.data.standardize).
+    standardize: bool = False
 
 
 @dataclass(frozen=True)
@@ -250,12 +253,38 @@ def resolve(cfg: RunConfig, data) -> RunConfig:
     bernoulli for binary data, else gaussian-learned; a likelihood's parameters the user did
     not set get the values it derives from the training data (a learned scale starts at the
     data's spread, :meth:`~vaebalance.objective.likelihoods.Likelihood.initial_params`).
-    Resolving a resolved config changes nothing."""
-    sample = data.train[: min(len(data.train), 10_000)]
+    ``data`` is as the model sees it (standardized where ``data.standardize``). Resolving a
+    resolved config changes nothing.
+
+    Raises:
+        UserError: If the likelihood needs data in [0, 1] (the Bernoulli family) and the data
+            fall outside.
+    """
+    sample = data.to_float(data.train[: min(len(data.train), 10_000)])
     name = cfg.likelihood.name
     if name == "auto":
-        top = 255 if data.eight_bit else 1
-        name = "bernoulli" if bool(((sample == 0) | (sample == top)).all()) else "gaussian-learned"
+        name = "bernoulli" if bool(((sample == 0) | (sample == 1)).all()) else "gaussian-learned"
+    cls = likelihoods.REGISTRY.cls(name)
+    if cls.data_in_unit_interval:
+        check_unit_interval(name, data)
     params = dict(cfg.likelihood.params)
-    params.update(likelihoods.REGISTRY.cls(name).initial_params(params, data.to_float(sample)))
+    params.update(cls.initial_params(params, sample))
     return replace(cfg, likelihood=LikelihoodConfig(name, params))
+
+
+def check_unit_interval(name: str, data) -> None:
+    """Refuse data outside [0, 1] for the likelihood ``name``, naming those that need it."""
+    if data.eight_bit and data.standardization is None:
+        return  # 0..255 / 255
+    lo = min(float(data.to_float(t).min()) for t in (data.train, data.test) if len(t))
+    hi = max(float(data.to_float(t).max()) for t in (data.train, data.test) if len(t))
+    if lo >= 0.0 and hi <= 1.0:
+        return
+    need = [n for n in likelihoods.names() if likelihoods.REGISTRY.cls(n).data_in_unit_interval]
+    real = [n for n in likelihoods.names() if n not in need]
+    how = " after standardization (data.standardize)" if data.standardization else ""
+    raise UserError(
+        f"{data.name} has values in [{lo:.4g}, {hi:.4g}]{how}, outside [0, 1]: the {name} "
+        f"likelihood needs data in [0, 1] (as do all of {', '.join(need)}); for real values "
+        f"use {', '.join(real)}"
+    )

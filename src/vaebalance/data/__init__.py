@@ -1,4 +1,4 @@
-"""In-memory datasets whose examples are tensors in [0, 1] (``uint8`` scaled per batch).
+"""In-memory datasets: images in [0, 1] (``uint8`` scaled per batch) or any finite real values.
 
 Load one with :func:`load_dataset` by name (:func:`dataset_names`), by path, or from the
 source dict a run saved (:func:`load_from_source`).
@@ -12,6 +12,7 @@ from vaebalance.data.idx import load_idx_dataset, read_idx
 from vaebalance.data.images import load_image_folder
 from vaebalance.data.registry import dataset_names, load_dataset, load_from_source
 from vaebalance.data.split import split_indices
+from vaebalance.data.standardize import Standardization
 from vaebalance.data.tabular import load_csv_dataset
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "read_batch",
     "read_idx",
     "split_indices",
+    "Standardization",
 ]

@@ -97,8 +97,10 @@ def _check_fits(path: Path, x: ArrayHeader, y: ArrayHeader | None) -> None:
 
 
 def check_values(array: np.ndarray, path: Path) -> None:
-    """Raise :class:`UserError` unless ``array`` is uint8, bool, or finite numbers in [0, 1].
+    """Raise :class:`UserError` unless ``array`` holds uint8, bool, or finite real numbers.
 
+    Any finite values are accepted: whether they suit the likelihood (the Bernoulli family
+    needs [0, 1]) is decided once the likelihood is known (:func:`vaebalance.config.resolve`).
     Runs on the array as the user saved it, so reported indices are theirs.
     """
     if array.dtype in (np.uint8, np.bool_):
@@ -114,12 +116,6 @@ def check_values(array: np.ndarray, path: Path) -> None:
                 f"{path} has {n_nan} NaN and {int(bad.sum()) - n_nan} infinite values, "
                 f"the first at index {first}"
             )
-    low, high = array.min(), array.max()
-    if low < 0 or high > 1:
-        raise UserError(
-            f"{path} has values in [{low:g}, {high:g}], outside [0, 1]; scale images to [0, 1] "
-            "(divide 8-bit pixels by 255) or store them as uint8"
-        )
 
 
 def to_layout(array: np.ndarray, path: Path) -> np.ndarray:
@@ -161,8 +157,8 @@ def load_array_dataset(
     """Load a ``.npy``/``.npz`` file and split it randomly.
 
     Accepted ranks are ``[N, D]``, ``[N, H, W]``, ``[N, H, W, C]`` and ``[N, C, H, W]``
-    (C in 1, 3). ``uint8`` is stored as is; bool, int and float values must lie in [0, 1]
-    and are stored as float32. An ``.npz`` uses the array named ``x``, ``data``, ``images``
+    (C in 1, 3). ``uint8`` is stored as is (8-bit pixels, divided by 255 per batch); bool,
+    int and float values may be any finite numbers and are stored as float32, unchanged. An ``.npz`` uses the array named ``x``, ``data``, ``images``
     or ``arr_0`` (or its only array) and labels named ``y`` or ``labels``.
 
     Args:

@@ -2,17 +2,21 @@
 
 Examples live in memory once, as one contiguous tensor per split. Eight-bit sources stay
 ``uint8`` (a quarter of the memory of float32) and are converted per batch by
-:meth:`Dataset.to_float`; everything else is stored as float32 already in [0, 1].
+:meth:`Dataset.to_float`; everything else is stored as float32, in the units of the source
+(any finite values; images in [0, 1]). With a :class:`~.standardize.Standardization`
+attached (``data.standardize``), :meth:`Dataset.to_float` also standardizes each batch: what it
+returns is what the model sees.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 
+from vaebalance.data.standardize import Standardization
 from vaebalance.errors import unknown_choice
 
 SPLITS = ("train", "test")
@@ -25,7 +29,7 @@ class Dataset:
     Attributes:
         name: ``"digits"``, ``"fashion-mnist"``, ... or the path the user gave.
         train: All training examples, ``[N, C, H, W]`` for images or ``[N, D]`` for tables;
-            ``uint8`` where the source is 8-bit, else float32 in [0, 1].
+            ``uint8`` where the source is 8-bit, else float32 in the source's units.
         test: The test examples, same layout and dtype as ``train``.
         shape: Per-example shape, ``(C, H, W)`` or ``(D,)``.
         train_labels: Class labels ``int64 [N]`` where the source has them.
@@ -33,8 +37,10 @@ class Dataset:
         factors_train: Generative factors ``[N, F]`` where known.
         factors_test: Generative factors of the test split.
         factor_names: One name per factor column.
-        scaling: For CSV sources, the per-column min and max used to scale into [0, 1].
+        scaling: For CSV sources, the column names (and, for sources written before real values
+            were accepted, the per-column min and max used to scale into [0, 1]).
         source: JSON-serializable provenance that :func:`load_from_source` reloads.
+        standardization: Per-element mean and std applied by :meth:`to_float`, or None.
     """
 
     name: str
@@ -48,6 +54,7 @@ class Dataset:
     factor_names: tuple[str, ...] = ()
     scaling: dict | None = None
     source: dict = field(default_factory=dict)
+    standardization: Standardization | None = None
 
     def __post_init__(self) -> None:
         # Loaders build these; a mismatch here is a bug in a loader, not a user mistake.
@@ -68,10 +75,33 @@ class Dataset:
         return self.train.dtype == torch.uint8
 
     def to_float(self, batch: torch.Tensor) -> torch.Tensor:
-        """Return ``batch`` as float32 in [0, 1]: ``uint8`` is divided by 255, floats pass."""
+        """Return ``batch`` as the model sees it: float32, ``uint8`` divided by 255, then
+        standardized where a standardization is attached; floats otherwise pass unchanged."""
         if batch.dtype == torch.uint8:
-            return batch.to(torch.float32).div_(255.0)
+            batch = batch.to(torch.float32).div_(255.0)
+        if self.standardization is not None:
+            batch = self.standardization.apply(batch)
         return batch
+
+    def to_data_units(self, batch: torch.Tensor) -> torch.Tensor:
+        """Model-side values (reconstructions, samples) back in the units of the data as
+        given: :meth:`Standardization.invert`, or unchanged without standardization."""
+        if self.standardization is None:
+            return batch
+        return self.standardization.invert(batch)
+
+    @property
+    def log_det_nats(self) -> float:
+        """Σ_d log s_d, the nats a NLL of what the model sees needs to be one of the data as
+        given (0 without standardization; :mod:`.standardize`)."""
+        return 0.0 if self.standardization is None else self.standardization.log_det_nats
+
+    def standardized(self, stats: Standardization | None = None) -> Dataset:
+        """This dataset with ``stats`` attached, by default fitted on the training split."""
+        if stats is None:
+            plain = replace(self, standardization=None)
+            stats = Standardization.fit(self.train, plain.to_float)
+        return replace(self, standardization=stats)
 
     def split(self, name: str) -> torch.Tensor:
         """The examples of split ``name``, ``"train"`` or ``"test"``."""
@@ -84,7 +114,8 @@ class Dataset:
         return (
             f"Dataset(name={self.name!r}, shape={self.shape}, train={len(self.train)}, "
             f"test={len(self.test)}, dtype={str(self.train.dtype).removeprefix('torch.')}, "
-            f"labels={self.train_labels is not None})"
+            f"labels={self.train_labels is not None}, "
+            f"standardized={self.standardization is not None})"
         )
 
 

@@ -131,7 +131,10 @@ def load_from_source(source: Mapping) -> Dataset:
         return load_cifar10(path, name)
     if kind == "images":
         return load_image_folder(path, name, fraction, seed)
-    return FILE_LOADERS[".csv" if kind == "csv" else ".npy"](path, name, fraction, seed)
+    if kind == "csv":
+        # Sources written before real values were accepted have no "scaling": min-max then.
+        return load_csv_dataset(path, name, fraction, seed, source.get("scaling") != "none")
+    return load_array_dataset(path, name, fraction, seed)
 
 
 def _still_there(kind: str, path: Path) -> bool:

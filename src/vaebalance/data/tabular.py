@@ -1,4 +1,10 @@
-"""Datasets from a CSV of numeric columns, each scaled to [0, 1] by its training min and max."""
+"""Datasets from a CSV of numeric columns, loaded as the numbers they are.
+
+Any finite values are accepted, as for ``.npy`` files; ``data.standardize`` is the way to
+put columns on one scale (with the units of reported likelihoods kept, :mod:`.standardize`).
+Versions up to 0.2.0 scaled each column to [0, 1] by its training min and max, which changes
+the likelihood's units; runs they wrote still reload that way (``minmax``).
+"""
 
 from __future__ import annotations
 
@@ -136,19 +142,21 @@ def scale(values: np.ndarray, low: np.ndarray, high: np.ndarray) -> torch.Tensor
 
 
 def load_csv_dataset(
-    path: str | Path, name: str, test_fraction: float = 0.1, seed: int = 0
+    path: str | Path, name: str, test_fraction: float = 0.1, seed: int = 0, minmax: bool = False
 ) -> Dataset:
-    """Load a CSV of numeric columns as float32 ``[N, D]`` in [0, 1], split randomly.
+    """Load a CSV of numeric columns as float32 ``[N, D]``, unchanged, split randomly.
 
-    A first row with any non-numeric cell is taken as the header. Every column is scaled by
-    the min and max of the training split; the test split uses the same numbers and is
-    clipped to [0, 1]. The numbers are kept in ``Dataset.scaling`` to reproduce the run.
+    A first row with any non-numeric cell is taken as the header; the column names are kept in
+    ``Dataset.scaling["columns"]``.
 
     Args:
         path: The CSV file.
         name: The dataset's name (the path given).
         test_fraction: Share of rows in the test split.
         seed: Seed of the random split.
+        minmax: Scale every column to [0, 1] by the min and max of the training split (the
+            test split with the same numbers, clipped), as versions up to 0.2.0 did; to reload
+            the runs they wrote.
     """
     path = require_file(Path(path).expanduser())
     columns, n_rows, header = scan(path)
@@ -157,18 +165,20 @@ def load_csv_dataset(
     values = parse_values(path, columns, n_rows, header)
     train_idx, test_idx = split_indices(len(values), test_fraction, seed)
     train, test = values[train_idx.numpy()], values[test_idx.numpy()]
-    low, high = train.min(axis=0), train.max(axis=0)
-    return Dataset(
-        name=name,
-        train=scale(train, low, high),
-        test=scale(test, low, high),
-        shape=(len(columns),),
-        scaling={"columns": columns, "min": low.tolist(), "max": high.tolist()},
-        source={
-            "kind": "csv",
-            "name": name,
-            "path": str(path.resolve()),
-            "test_fraction": float(test_fraction),
-            "seed": int(seed),
-        },
-    )
+    source = {
+        "kind": "csv",
+        "name": name,
+        "path": str(path.resolve()),
+        "test_fraction": float(test_fraction),
+        "seed": int(seed),
+        "scaling": "minmax" if minmax else "none",
+    }
+    scaling: dict = {"columns": columns}
+    if minmax:
+        low, high = train.min(axis=0), train.max(axis=0)
+        train, test = scale(train, low, high), scale(test, low, high)
+        scaling.update(min=low.tolist(), max=high.tolist())
+    else:
+        train, test = (torch.from_numpy(v.astype(np.float32)) for v in (train, test))
+    return Dataset(name=name, train=train, test=test, shape=(len(columns),),
+                   scaling=scaling, source=source)  # fmt: skip

@@ -7,6 +7,7 @@ import time
 import torch
 from torch import Tensor, nn
 
+from ..data import Standardization
 from ..errors import check
 from ..objective import likelihoods
 from ..objective.kl import kl_normal_std
@@ -34,6 +35,7 @@ def evaluate_model(
     generator: torch.Generator | None = None,
     memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
     precision: str = "fp32",
+    standardization: Standardization | None = None,
 ) -> Evaluation:
     """Evaluate a VAE on the examples x: ELBO terms, IWAE NLL, latent usage, reconstructions.
 
@@ -56,6 +58,10 @@ def evaluate_model(
       ``dimwise_kl_nats``, ``mutual_info_bound_nats`` (= log N): see
       :func:`~vaebalance.evaluation.latent.aggregate_posterior_metrics` for their biases.
     - ``mse_per_element``, ``psnr_db``: of the decoder mean at z = μ (the posterior mean).
+    - ``log_det_nats``: Σ_d log s_d for standardized data (0 otherwise), already added to the
+      distortion, −ELBO and IWAE NLL (and their bits/dim) so that they are in the units of the
+      data as given: −log p(data) = −log p(x) + Σ_d log s_d for x = (data − m) / s
+      (:mod:`vaebalance.data.standardize`). The rate does not change.
     - ``iw_samples``, ``distortion_samples`` (z draws per example behind D), ``examples``,
       ``input_dim``, ``latent_dim``, ``seconds`` (wall time of this call).
 
@@ -78,6 +84,8 @@ def evaluate_model(
             then ``randn(max(k, 1), J)`` per example in order for the IWAE and distortion.
         memory_budget_mb: roughly what one decoder call may use (sets the chunk sizes).
         precision: ``"fp32"`` or ``"bf16"`` (the IWAE decoder calls under autocast).
+        standardization: the per-element mean and std x was standardized with, if it was
+            (x is then as the model sees it); the numbers are reported in the data's units.
 
     Returns:
         An :class:`~vaebalance.schema.Evaluation` (also a read-only mapping of the keys above
@@ -104,8 +112,12 @@ def evaluate_model(
                                          batch_size=batch_size, memory_budget_mb=memory_budget_mb,
                                          generator=generator, precision=precision,
                                          validate=False)  # fmt: skip
-            terms = _elbo_terms(encoded, iw, iw_samples, x[0].numel(), discretization_bits)
-            error = reconstruction_error(model, likelihood, x, batch_size)
+            # Change of variables to the data's units: one constant on every NLL, none on R.
+            log_det = 0.0 if standardization is None else standardization.log_det_nats
+            scale = None if standardization is None else standardization.std
+            terms = _elbo_terms(encoded, iw, iw_samples, x[0].numel(), discretization_bits,
+                                log_det)  # fmt: skip
+            error = reconstruction_error(model, likelihood, x, batch_size, scale)
     finally:
         model.train(was_training[0])
         likelihood.train(was_training[1])
@@ -144,17 +156,18 @@ def _encode(model, x: Tensor, batch_size: int) -> tuple[Tensor, Tensor]:
     return torch.cat(mus), torch.cat(logvars)
 
 
-def _elbo_terms(encoded, iw, iw_samples: int, input_dim: int, discretization_bits) -> dict:
-    """Rate (closed form), distortion and IWAE NLL in nats and bits/dim, and the latent usage."""
+def _elbo_terms(encoded, iw, iw_samples, input_dim, discretization_bits, log_det) -> dict:
+    """Rate (closed form), distortion and IWAE NLL in nats and bits/dim, and the latent usage;
+    ``log_det`` (Σ_d log s_d of a standardization) is added to every NLL."""
     mu, logvar = encoded
     rate = float(kl_normal_std(mu.double(), logvar.double()).sum(1).mean())
-    distortion = float(iw.distortion_nats.double().mean())
+    distortion = float(iw.distortion_nats.double().mean()) + log_det
     neg_elbo = rate + distortion
 
     def bpd(nats, discretized=True):
         return float(bits_per_dim(nats, input_dim, discretization_bits if discretized else None))
 
-    nll_iw = float(iw.nll_nats.double().mean()) if iw_samples > 0 else None
+    nll_iw = float(iw.nll_nats.double().mean()) + log_det if iw_samples > 0 else None
     return dict(
         elbo_nats=-neg_elbo, neg_elbo_nats=neg_elbo, rate_nats=rate, distortion_nats=distortion,
         bits_per_dim=bpd(neg_elbo), rate_bits_per_dim=bpd(rate, discretized=False),
@@ -165,6 +178,7 @@ def _elbo_terms(encoded, iw, iw_samples: int, input_dim: int, discretization_bit
         active_units_threshold=ACTIVE_UNITS_THRESHOLD,
         kl_per_dim=[float(v) for v in kl_per_dim(mu, logvar)], iw_samples=iw_samples,
         distortion_samples=max(iw_samples, 1), input_dim=input_dim, latent_dim=mu.shape[1],
+        log_det_nats=log_det,
     )  # fmt: skip
 
 
@@ -180,8 +194,11 @@ def _convention(input_dim: int, discretization_bits: int | None) -> str:
     )
 
 
-def evaluate_dataset(model, likelihood, data, *, iw_samples, batch_size, seed=0, precision="fp32"):
-    """:func:`evaluate_model` on a dataset's test split, with its bits/dim convention.
+def evaluate_dataset(
+    model, likelihood, data, *, iw_samples, batch_size, seed=0, precision="fp32", split="test"
+):
+    """:func:`evaluate_model` on a dataset's split (``"test"`` by default), with its bits/dim
+    convention and, for standardized data, its numbers in the data's units.
 
     8-bit data under a density (any likelihood that is not itself discrete) gets the bin-width
     correction, so its bits/dim compare with discrete models.
@@ -193,10 +210,11 @@ def evaluate_dataset(model, likelihood, data, *, iw_samples, batch_size, seed=0,
     return evaluate_model(
         model,
         likelihood,
-        data.to_float(data.test.to(device)),
+        data.to_float(data.split(split).to(device)),
         iw_samples=iw_samples,
         batch_size=batch_size,
         discretization_bits=bits,
         seed=seed,
         precision=precision,
+        standardization=data.standardization,
     )

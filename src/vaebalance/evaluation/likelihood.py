@@ -82,8 +82,7 @@ def check_examples(model: nn.Module, likelihood: Likelihood, x: Tensor) -> None:
     check(isinstance(x, Tensor), f"x must be a torch.Tensor, got {type(x).__name__}")
     check(
         x.is_floating_point(),
-        f"x must be a float tensor in [0, 1] (convert 8-bit data with dataset.to_float); "
-        f"got dtype {x.dtype}",
+        f"x must be a float tensor (convert 8-bit data with dataset.to_float); got dtype {x.dtype}",
     )
     check(
         x.dim() >= 2 and x.shape[0] >= 1,

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from ..models.imaging import image_grid, prior_samples, reconstructions
+from ..models.imaging import Invert, image_grid, in_data_units, prior_samples, reconstructions
 
 TARGET_WIDTH = 720  # px: a grid is enlarged by the whole factor that comes closest to this
 TRAVERSAL_VALUES = torch.linspace(-3, 3, 9)  # z_j in prior standard deviations
@@ -39,13 +39,16 @@ def grid_png(images: Tensor, nrow: int) -> bytes:
     return buf.getvalue()
 
 
-def reconstruction_png(model, likelihood, x: Tensor) -> bytes:
-    """Originals in the top row, their reconstructions (decoder mean at z = μ) below."""
-    return grid_png(torch.cat([x, reconstructions(model, likelihood, x)]), nrow=len(x))
+def reconstruction_png(model, likelihood, x: Tensor, invert: Invert = None) -> bytes:
+    """Originals in the top row, their reconstructions (decoder mean at z = μ) below; ``x`` as
+    the model sees it, both rows shown in the data's units (``invert`` undoes a
+    standardization)."""
+    recon = reconstructions(model, likelihood, x, invert)
+    return grid_png(torch.cat([in_data_units(x, invert), recon]), nrow=len(x))
 
 
-def samples_png(model, likelihood, n: int = 32, seed: int = 0) -> bytes:
-    return grid_png(prior_samples(model, likelihood, n, seed), nrow=8)
+def samples_png(model, likelihood, n: int = 32, seed: int = 0, invert: Invert = None) -> bytes:
+    return grid_png(prior_samples(model, likelihood, n, seed, invert), nrow=8)
 
 
 def top_dims(kl_per_dim: list[float], k: int = TRAVERSAL_DIMS) -> list[int]:
@@ -55,7 +58,7 @@ def top_dims(kl_per_dim: list[float], k: int = TRAVERSAL_DIMS) -> list[int]:
 
 
 @torch.no_grad()
-def traversal_png(model, likelihood, base: Tensor, dims: list[int]) -> bytes:
+def traversal_png(model, likelihood, base: Tensor, dims: list[int], invert: Invert = None) -> bytes:
     """One row per dim j: decode the base code with z_j set to each of −3 … 3, others fixed."""
     values = TRAVERSAL_VALUES
     z = base.reshape(1, -1).repeat(len(dims) * len(values), 1)
@@ -63,4 +66,4 @@ def traversal_png(model, likelihood, base: Tensor, dims: list[int]) -> bytes:
         z[row * len(values) : (row + 1) * len(values), j] = values
     device = next(model.parameters()).device
     images = likelihood.mean(model.decode(z.to(device)).float())
-    return grid_png(images, nrow=len(values))
+    return grid_png(in_data_units(images, invert), nrow=len(values))

@@ -9,7 +9,7 @@ import torch
 from ..errors import UserError
 from ..evaluation.diagnose import diagnose
 from ..runs import MODEL, RunDir, load_run
-from ..schema import RunMetrics
+from ..schema import Evaluation, RunMetrics
 from .cells import config_rows, data_uri, number
 from .pictures import (
     TRAVERSAL_DIMS,
@@ -46,6 +46,7 @@ def run_context(path: Path) -> dict:
         "config": config_rows(config),
         "metrics": _metric_rows(metrics) if metrics else [],
         "metric_notes": list(metric_notes(metrics).values()) if metrics else [],
+        "other_data": _other_data_table(metrics, run.other_metrics()),
         "verdicts": [v.to_json() for v in diagnose(metrics, history, config)] if metrics else [],
         "curves": data_uri(training_curves(history)) if history else None,
         "kl_bars": data_uri(kl_bars(kl, pictures.get("dims", []))) if kl else None,
@@ -94,12 +95,32 @@ def metric_notes(m: RunMetrics) -> dict[str, str]:
     return notes
 
 
+def _other_data_table(metrics: RunMetrics | None, others: list) -> dict | None:
+    """Headers and rows: one row per compared metric, one column per dataset (the run's own
+    test split first); None when the run was evaluated on no other data."""
+    if not others:
+        return None
+    columns = [("test split", metrics)] + [(name, m) for name, m in others]
+    rows = []
+    for column in map(Evaluation.column, Evaluation.COMPARED):
+        values = [number(m[column.key]) if m is not None else "—" for _, m in columns]
+        rows.append({"label": column.label, "unit": column.unit, "values": values})
+    return {"headers": [name for name, _ in columns], "rows": rows}
+
+
 def _dataset_text(d: dict) -> str:
     shape = "×".join(str(s) for s in d.get("shape", []))
-    return (
+    text = (
         f"{d.get('name', '?')}: examples of shape {shape}, "
         f"{d.get('train_examples', '?')} train / {d.get('test_examples', '?')} test"
     )
+    if d.get("standardized"):
+        text += (
+            f"; standardized per element by the training split's mean and std (the model's "
+            f"likelihoods are reported in the data's units: Σ log s_d = "
+            f"{number(d.get('log_det_nats'))} nats added)"
+        )
+    return text
 
 
 def _pictures(path: Path, info: dict, kl: list[float], notes: dict) -> dict:
@@ -120,20 +141,21 @@ def _pictures(path: Path, info: dict, kl: list[float], notes: dict) -> dict:
         notes["pictures"] = f"The model cannot be loaded, so there are no pictures: {e}"
         return {}
     model, likelihood = run.model, run.loss_fn.likelihood
+    invert = run.standardization.invert if run.standardization is not None else None
     x = _test_examples(run, notes)
     dims = top_dims(kl) if kl else list(range(min(TRAVERSAL_DIMS, model.latent_dim)))
     with torch.no_grad():
         base = model.encode(x[:1])[0][0] if x is not None else torch.zeros(model.latent_dim)
     out = {
-        "samples": data_uri(samples_png(model, likelihood)),
-        "traversals": data_uri(traversal_png(model, likelihood, base, dims)),
+        "samples": data_uri(samples_png(model, likelihood, invert=invert)),
+        "traversals": data_uri(traversal_png(model, likelihood, base, dims, invert)),
         "dims": dims,
         "dim_kl": [(j, kl[j] if kl else None) for j in dims],
         "values": [f"{v:g}" for v in TRAVERSAL_VALUES.tolist()],
         "base": "μ of the first test example" if x is not None else "z = 0",
     }
     if x is not None:
-        out["reconstructions"] = data_uri(reconstruction_png(model, likelihood, x))
+        out["reconstructions"] = data_uri(reconstruction_png(model, likelihood, x, invert))
     return out
 
 

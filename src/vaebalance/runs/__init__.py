@@ -5,6 +5,7 @@ The only layer that creates or changes run directories; it drives :mod:`vaebalan
 of run directories.
 """
 
+from .evaluate import evaluate_other as evaluate_other
 from .evaluate import evaluate_run as evaluate_run
 from .layout import CHECKPOINT_DIR as CHECKPOINT_DIR
 from .layout import CONFIG as CONFIG

@@ -8,6 +8,8 @@ Layout::
     checkpoint/         latest.json + state-<step>.safetensors, written each epoch
     history.csv         one row per epoch and split (:class:`~vaebalance.schema.EpochRecord`)
     metrics.json        final test metrics (:class:`~vaebalance.schema.RunMetrics`)
+    metrics-<name>.json the model evaluated on other data (``vaebalance evaluate --data``)
+    standardization.safetensors  per-element mean and std, with ``data.standardize``
     tensorboard/        event files, when enabled
     report.html         written by ``vaebalance report``
 
@@ -17,11 +19,13 @@ written by an earlier version are upgraded as they are read (:mod:`.migrate`).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from ..data import Standardization
 from ..errors import UserError
-from ..schema import EpochRecord, RunMetrics
-from ..storage import read_csv, read_json, write_json
+from ..schema import EpochRecord, Evaluation, RunMetrics
+from ..storage import read_csv, read_json, read_tensors, write_json
 from .migrate import upgrade_metrics
 
 CONFIG, RUN, MODEL, HISTORY, METRICS, REPORT = (
@@ -32,6 +36,8 @@ CONFIG, RUN, MODEL, HISTORY, METRICS, REPORT = (
     "metrics.json",
     "report.html",
 )
+STANDARDIZATION = "standardization.safetensors"
+OTHER_METRICS = "metrics-{}.json"  # one per other dataset the run was evaluated on
 CHECKPOINT_DIR = "checkpoint"
 TENSORBOARD_DIR = "tensorboard"
 
@@ -84,3 +90,33 @@ class RunDir:
 
     def history(self) -> list[EpochRecord]:
         return [EpochRecord.from_json(row) for row in read_csv(self / HISTORY)]
+
+    def standardization(self, shape: tuple[int, ...]) -> Standardization | None:
+        """The standardization the run was trained with, or None if it had none."""
+        path = self / STANDARDIZATION
+        if not path.is_file():
+            return None
+        return Standardization.from_tensors(read_tensors(path), shape, path)
+
+    def other_metrics_path(self, name: str) -> Path:
+        """Where the metrics on the dataset called ``name`` go: ``metrics-<slug>.json``."""
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-") or "data"
+        return self / OTHER_METRICS.format(slug)
+
+    def write_other_metrics(
+        self, name: str, evaluation: Evaluation, given: str, source: dict
+    ) -> Path:
+        """Write the metrics on the dataset ``given`` (as the user named it) to
+        ``metrics-<name>.json``, with where that data came from."""
+        path = self.other_metrics_path(name)
+        write_json(path, {**evaluation.to_json(), "dataset": given, "dataset_source": source})
+        return path
+
+    def other_metrics(self) -> list[tuple[str, Evaluation]]:
+        """Every ``metrics-<name>.json``, as (dataset name, evaluation), sorted by file name."""
+        found = []
+        for path in sorted(self.path.glob(OTHER_METRICS.format("*"))):
+            raw = read_json(path)
+            if isinstance(raw, dict):
+                found.append((str(raw.get("dataset", path.stem)), Evaluation.from_json(raw)))
+        return found

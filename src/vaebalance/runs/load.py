@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from ..config import RunConfig
-from ..data import Dataset, load_from_source
+from ..data import Dataset, Standardization, load_from_source
 from ..errors import UserError
 from ..models import VAE
 from ..objective.elbo import ELBOLoss
@@ -30,9 +30,21 @@ class Run:
     metrics: RunMetrics
     info: dict
 
+    standardization: Standardization | None = None
+
     def dataset(self) -> Dataset:
-        """The run's dataset, from where the run found it (a UserError if it moved)."""
-        return load_from_source(self.info["dataset"]["source"])
+        """The run's dataset, from where the run found it (a UserError if it moved), with the
+        run's standardization attached: ``to_float`` gives what the model saw."""
+        data = load_from_source(self.info["dataset"]["source"])
+        return data if self.standardization is None else data.standardized(self.standardization)
+
+
+def run_dataset(run: RunDir) -> Dataset:
+    """The dataset of the run in ``run``, standardized as it was in training."""
+    record = dataset_record(run)
+    data = load_from_source(record["source"])
+    stats = run.standardization(tuple(record["shape"]))
+    return data if stats is None else data.standardized(stats)
 
 
 def dataset_record(run: RunDir) -> dict:
@@ -75,4 +87,4 @@ def load_run(path: str | Path) -> Run:
     model.eval()
     loss_fn.eval()
     metrics = run.metrics() if run.has_metrics() else RunMetrics()
-    return Run(run.path, cfg, model, loss_fn, metrics, info)
+    return Run(run.path, cfg, model, loss_fn, metrics, info, run.standardization(shape))

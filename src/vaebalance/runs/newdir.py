@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..config import RunConfig
 from ..errors import UserError
-from ..storage import write_json
+from ..storage import write_json, write_tensors
 
 
 def default_run_dir(cfg: RunConfig) -> Path:
@@ -23,7 +23,8 @@ def default_run_dir(cfg: RunConfig) -> Path:
 def make_run_dir(path: Path, files: dict[str, dict]) -> None:
     """Create the run directory with its first files in one step: they are written into a
     hidden sibling that is then renamed into place, so a crash never leaves a directory that
-    holds config.json but not run.json (neither a run to resume nor an empty output)."""
+    holds config.json but not run.json (neither a run to resume nor an empty output).
+    Files named ``*.safetensors`` hold a dict of tensors; the others are JSON."""
     _check_free(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -32,7 +33,10 @@ def make_run_dir(path: Path, files: dict[str, dict]) -> None:
         raise UserError(f"cannot create output directory {path}: {e.strerror or e}") from None
     try:
         for name, content in files.items():
-            write_json(staging / name, content)
+            if name.endswith(".safetensors"):
+                write_tensors(staging / name, content)
+            else:
+                write_json(staging / name, content)
         staging.chmod(0o777 & ~_umask())
         os.replace(staging, path)  # replaces an empty directory, never a full one
     except BaseException:

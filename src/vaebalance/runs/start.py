@@ -14,7 +14,7 @@ import torch
 
 from .._version import __version__
 from ..config import RunConfig, resolve
-from ..data import Dataset, load_dataset, load_from_source
+from ..data import Dataset, load_dataset
 from ..errors import UserError
 from ..schema import RunMetrics
 from ..storage import remove_temporary_files, write_csv, write_json, write_tensors
@@ -22,8 +22,8 @@ from ..training import Hooks, NonFiniteError, Trainer, build, runtime
 from ..training.checkpoint import LATEST, clean_checkpoint_dir, load_checkpoint, module_tensors
 from ..training.trackers import TensorBoardTracker
 from .finish import final_metrics
-from .layout import CONFIG, HISTORY, MODEL, RUN, TENSORBOARD_DIR, RunDir
-from .load import dataset_record
+from .layout import CONFIG, HISTORY, MODEL, RUN, STANDARDIZATION, TENSORBOARD_DIR, RunDir
+from .load import run_dataset
 from .newdir import default_run_dir, make_run_dir
 
 # Fields a resumed run may change: how long it trains and how it uses the machine.
@@ -45,6 +45,8 @@ def train(
     device = runtime.configure(cfg.train.threads, cfg.train.seed, cfg.train.device)
     data = load_dataset(cfg.data.name, cfg.data.data_dir, cfg.data.test_fraction, cfg.train.seed)
     check_splits(data)
+    if cfg.data.standardize:
+        data = data.standardized()
     cfg = resolve(cfg, data)
     model, loss_fn = build(cfg, data)
     run = RunDir(out or default_run_dir(cfg))
@@ -55,7 +57,10 @@ def train(
         "torch": torch.__version__,
         "dataset": dataset_info(data),
     }
-    make_run_dir(run.path, {CONFIG: cfg.to_dict(), RUN: info})
+    files: dict = {CONFIG: cfg.to_dict(), RUN: info}
+    if data.standardization is not None:
+        files[STANDARDIZATION] = data.standardization.to_tensors()
+    make_run_dir(run.path, files)
     trainer = Trainer(cfg, data, model, loss_fn, device, run.checkpoint_dir, hooks)
     return run.path, _fit(run, trainer)
 
@@ -71,6 +76,8 @@ def dataset_info(data: Dataset) -> dict:
         "test_examples": len(data.test),
         "source": data.source,
         "scaling": data.scaling,
+        "standardized": data.standardization is not None,
+        "log_det_nats": data.log_det_nats,
     }
 
 
@@ -91,7 +98,10 @@ def resume(
     run = RunDir(path).require()
     cfg = _resumed_config(run, overrides or {})
     device = runtime.configure(cfg.train.threads, cfg.train.seed, cfg.train.device)
-    data = load_from_source(dataset_record(run)["source"])
+    data = run_dataset(run)
+    if cfg.data.standardize and data.standardization is None:
+        raise UserError(f"{run.path} has data.standardize on but no {STANDARDIZATION}; "
+                        "the run directory is damaged")  # fmt: skip
     cfg = resolve(cfg, data)  # a no-op on configs this version wrote
     model, loss_fn = build(cfg, data)
     trainer = Trainer(cfg, data, model, loss_fn, device, run.checkpoint_dir, hooks)

@@ -52,10 +52,11 @@ class TensorBoardTracker:
         was_training = model.training
         x = self.data.to_float(self.data.test[:32]).to(next(model.parameters()).device)
         model.eval()
-        recon = reconstructions(model, likelihood, x)
-        pairs = torch.stack([x, recon], 1).flatten(0, 1).cpu()
+        invert = self.data.to_data_units  # standardized data back to pixels
+        recon = reconstructions(model, likelihood, x, invert)
+        pairs = torch.stack([invert(x), recon], 1).flatten(0, 1).cpu()
         self.writer.add_image("reconstructions", image_grid(pairs, nrow=16), step)
-        samples = prior_samples(model, likelihood, 32).cpu()
+        samples = prior_samples(model, likelihood, 32, invert=invert).cpu()
         self.writer.add_image("samples", image_grid(samples, nrow=16), step)
         model.train(was_training)
 

@@ -63,10 +63,22 @@ class StepStats:
         return cls(*values)
 
     @staticmethod
-    def stack(out) -> torch.Tensor:
-        """The step's :class:`~vaebalance.objective.LossOutput` as one detached tensor."""
-        parts = (out.loss, out.elbo, out.rate, out.distortion, out.mse_per_element, out.beta)
+    def stack(out, mse: torch.Tensor | None = None) -> torch.Tensor:
+        """The step's :class:`~vaebalance.objective.LossOutput` as one detached tensor;
+        ``mse`` replaces its MSE (e.g. by one in the data's units, :func:`data_units_mse`)."""
+        mse = out.mse_per_element if mse is None else mse
+        parts = (out.loss, out.elbo, out.rate, out.distortion, mse, out.beta)
         return torch.stack([p.detach().float() for p in parts])
+
+
+@torch.no_grad()
+def data_units_mse(data, likelihood, x, output) -> torch.Tensor | None:
+    """MSE per element of the decoder mean in the data's units, mean_d s_d² (x̂_d − x_d)², for
+    standardized data; None otherwise (the loss's own MSE is already in the data's units)."""
+    if data.standardization is None:
+        return None
+    err = (likelihood.mean(output) - x) * data.standardization.std
+    return err.pow(2).mean()
 
 
 class Trainer:
@@ -80,6 +92,8 @@ class Trainer:
 
     def __init__(self, cfg, data, model, loss_fn, device, checkpoint_dir: Path | None = None,
                  hooks: Hooks | None = None):  # fmt: skip
+        if data.standardization is not None:  # statistics on the device, not copied per batch
+            data = data.standardized(data.standardization.to(device))
         self.cfg, self.data, self.device = cfg, data, device
         self.model, self.loss_fn = model.to(device), loss_fn.to(device)
         self.optimizer = make_optimizer(cfg, self.model, self.loss_fn)
@@ -177,7 +191,8 @@ class Trainer:
             grads, found_inf, torch.ones((), device=x.device)
         )
         self.optimizer.step()
-        return StepStats.stack(out)
+        mse = data_units_mse(self.data, self.loss_fn.likelihood, x, output.float())
+        return StepStats.stack(out, mse)
 
     def _check_bad_run(self, worst_run, step: int) -> None:
         n = int(worst_run)
@@ -195,7 +210,8 @@ class Trainer:
         balancer, status = self._balancer_summary()
         met = None if status is None else status.met
         common = dict(epoch=self.state.epoch, step=self.state.step, seconds=elapsed,
-                      balancer=balancer, target_met=met)  # fmt: skip
+                      balancer=balancer, target_met=met,
+                      log_det=self.data.log_det_nats)  # fmt: skip
         return [
             _record(train_stats, split="train", **common, skipped_steps=skipped,
                     train_seconds=train_seconds),
@@ -219,9 +235,12 @@ class Trainer:
         return summary, status
 
 
-def _record(stats: StepStats, **fields) -> EpochRecord:
-    return EpochRecord(loss=stats.loss, elbo_nats=stats.elbo_nats, rate_nats=stats.rate_nats,
-                       distortion_nats=stats.distortion_nats,
+def _record(stats: StepStats, log_det: float, **fields) -> EpochRecord:
+    """The record of one split; ``log_det`` (Σ log s_d of standardized data, else 0) puts the
+    NLL terms in the data's units, as in ``metrics.json`` (the MSE already is, through
+    :func:`data_units_mse`; the balancers still see the MSE of what the model sees)."""
+    return EpochRecord(loss=stats.loss + log_det, elbo_nats=stats.elbo_nats - log_det,
+                       rate_nats=stats.rate_nats, distortion_nats=stats.distortion_nats + log_det,
                        mse_per_element=stats.mse_per_element, beta=stats.beta,
                        **fields)  # fmt: skip
 
@@ -242,5 +261,6 @@ def evaluate_split(model, loss_fn, data, x_all, cfg) -> StepStats:
             x = data.to_float(x_all[start : start + cfg.eval.batch_size])
             output, mu, logvar = model(x)
             out = loss_fn(x, output.float(), mu.float(), logvar.float())
-            sums += StepStats.stack(out) * len(x)
+            mse = data_units_mse(data, loss_fn.likelihood, x, output.float())
+            sums += StepStats.stack(out, mse) * len(x)
     return StepStats.of((sums / len(x_all)).tolist())
