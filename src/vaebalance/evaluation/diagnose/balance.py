@@ -149,10 +149,10 @@ def kl_ignored(f: Facts) -> Verdict | None:
     )
     if f.beta is not None and f.beta < 1:
         message += f" The KL weight β = {f.beta:.3g} < 1 lets the rate grow unchecked."
-    if f.mse:
+    if f.step_mse or f.mse:
         message += (
-            f" Asking for an MSE a little above the {f.mse:.3g} reached trades a little sharpness "
-            "for a code the prior can shape."
+            f" Asking for an MSE a little above the {f.step_mse or f.mse:.3g} reached in training "
+            "trades a little sharpness for a code the prior can shape."
         )
     fix = fix_args(f, more_structure(f))
     option = " ".join(fix) or "a larger KL weight or a looser reconstruction target"

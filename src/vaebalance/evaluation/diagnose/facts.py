@@ -65,6 +65,11 @@ class Facts:
             self.neg_elbo = self.rate + self.distortion
         self.mi, self.aggregate_kl = number(m.mutual_info_nats), number(m.aggregate_kl_nats)
         self.moment_kl = number(m.moment_kl_nats)
+        # The MSE a controller sees: of reconstructions from sampled z, in training (the test
+        # MSE decodes the posterior mean and is lower); the last training epoch's.
+        train_mse = [v for r in self.history if r.split == "train"
+                     and (v := number(r.mse_per_element)) is not None]  # fmt: skip
+        self.step_mse = train_mse[-1] if train_mse else None
         epochs = number(m.epochs) or number(lookup(config, "train.epochs"))
         self.epochs = int(epochs) if epochs else None
         self.au = number(m.active_units)

@@ -77,8 +77,9 @@ def _feasible(f: Facts, target: str | None, status: dict) -> dict[str, object]:
         return {"balancer.beta_max": 10 * beta_max}
     if target == "target_kl" and f.rate is not None:
         return {"balancer.target_kl": f.rate}
-    if target == "target_mse" and f.mse is not None:
-        return {"balancer.target_mse": 1.2 * f.mse}
+    reached = number(status.get("reached")) or f.step_mse or f.mse
+    if target == "target_mse" and reached is not None:
+        return {"balancer.target_mse": 1.2 * reached}
     return {}
 
 
