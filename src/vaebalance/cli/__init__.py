@@ -32,6 +32,10 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: every user error is one line on stderr and exit code 2."""
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
     command = typer.main.get_command(app)
+    if not (sys.argv[1:] if argv is None else argv):  # bare `vaebalance`: the help, no error
+        with command.make_context("vaebalance", ["--help"], resilient_parsing=True) as ctx:
+            print(command.get_help(ctx))
+        return
     try:
         code = command.main(args=argv, prog_name="vaebalance", standalone_mode=False)
     except UserError as e:

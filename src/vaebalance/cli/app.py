@@ -13,8 +13,28 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help: the rich layout tags every flag <bool> and clips long lists on narrow screens.
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Train VAEs with a KL weight set by principle, and measure the balance.",
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .._version import __version__
+
+        print(f"vaebalance {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print the version and exit"
+    ),
+) -> None:
+    """Train VAEs with a KL weight set by principle, and measure the balance."""
 
 
 def fail(message: str) -> None:

@@ -40,9 +40,18 @@ def evaluate(
         written, evaluation = evaluate_other(run_dir, data, iw_samples, batch_size, precision,
                                              data_dir)  # fmt: skip
         summary(written, RunMetrics.from_json(evaluation.to_json()), title=f"metrics on {data}")
-        return
-    metrics = evaluate_run(run_dir, iw_samples, batch_size, precision)
-    summary(run_dir, metrics)
+    else:
+        summary(run_dir, evaluate_run(run_dir, iw_samples, batch_size, precision))
+    _refresh_report(run_dir)
+
+
+def _refresh_report(run_dir: Path) -> None:
+    """A report written before this evaluation shows old numbers: write it again."""
+    from ..report import try_write_report
+    from ..runs import REPORT
+
+    if (run_dir / REPORT).is_file() and (written := try_write_report(run_dir)) is not None:
+        print(f"report: {written}")
 
 
 @app.command()

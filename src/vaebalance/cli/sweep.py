@@ -24,7 +24,7 @@ def sweep(
     target_rate: float = typer.Option(None, help="recommend the least distortion, rate ≤ this"),
     min_active_units: int = typer.Option(None, help="recommend runs with ≥ this many active units"),
     no_report: bool = typer.Option(False, "--no-report", help="do not write report.html files"),
-    quiet: bool = typer.Option(False, help="no line per run"),
+    quiet: bool = typer.Option(False, "--quiet", help="no line per run"),
     config_file: str | None = None,
     overrides: list[str] = (),
 ):

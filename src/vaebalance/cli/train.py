@@ -21,8 +21,10 @@ def train(
     from_run: Path = typer.Option(
         None, "--from", help="start a new run from this run's config, changed by the options given"
     ),
-    print_config: bool = typer.Option(False, help="print the resolved config and exit"),
-    quiet: bool = typer.Option(False, help="no progress bar"),
+    print_config: bool = typer.Option(
+        False, "--print-config", help="print the resolved config and exit"
+    ),
+    quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
     no_report: bool = typer.Option(False, "--no-report", help="do not write report.html"),
     config_file: str | None = None,
     overrides: list[str] = (),
@@ -57,7 +59,7 @@ def train(
                 else build_config(config_file, overrides)
             )
             if print_config:
-                print(json.dumps(cfg.to_dict(), indent=2))
+                print(json.dumps(_with_defaults(cfg.to_dict()), indent=2))
                 return
             from ..runs import train as train_run
 
@@ -75,6 +77,18 @@ def train(
             print(f"report: {report_path}")
 
 
+def _with_defaults(config: dict) -> dict:
+    """The config with every parameter of its likelihood and balancer, defaults included."""
+    from ..config import COMPONENTS, component_params
+
+    out = dict(config)
+    for section in COMPONENTS:
+        params = dict(config[section])
+        name = params.pop("name")
+        out[section] = {"name": name, **component_params(section, name), **params}
+    return out
+
+
 def _from(run_dir: Path, config_file, overrides: list[str]):
     """The config of the run in ``run_dir`` with ``overrides`` applied (``--from``)."""
     from ..config import RunConfig, derive
@@ -87,6 +101,7 @@ def _from(run_dir: Path, config_file, overrides: list[str]):
 
 def _resume(path: Path, config_file, out, overrides: list[str], progress):
     from ..config import RunConfig
+    from ..runs import RunDir
     from ..runs import resume as resume_run
 
     if config_file or out:
@@ -97,4 +112,11 @@ def _resume(path: Path, config_file, out, overrides: list[str], progress):
         probe = RunConfig().with_value(key, value)  # checks the key and parses the value
         section, _, field = key.partition(".")
         changes[key] = getattr(getattr(probe, section), field)
+    run = RunDir(path).require()
+    if not changes and run.info().get("status") == "finished" and run.has_metrics():
+        # Nothing left to train: say so instead of re-evaluating behind an empty bar.
+        metrics = run.metrics()
+        print(f"{path} finished already ({metrics.steps} steps); nothing to resume. Extend it "
+              "with --epochs N, or re-measure it with `vaebalance evaluate`", file=sys.stderr)  # fmt: skip
+        return run.path, metrics
     return resume_run(path, changes, progress.hooks())
