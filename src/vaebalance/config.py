@@ -33,6 +33,9 @@ class DataConfig:
     name: str = "digits"  # a named source (digits, fashion-mnist, mnist, cifar10) or a path
     data_dir: str | None = None  # where the named source's files are, if not the default place
     test_fraction: float = 0.1  # used only where the source has no split of its own
+    size: int | None = None  # sprites: image side, 64 (default) or 32
+    examples: int | None = None  # sprites: grid points drawn, train + test (default 20,000)
+    factors: str | None = None  # a file of integer generative factors, one row per example
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,9 @@ def train(
 ) -> tuple[Path, RunMetrics]:
     """Train a new run as configured; returns its directory and final test metrics."""
     device = runtime.configure(cfg.train.threads, cfg.train.seed, cfg.train.device)
-    data = load_dataset(cfg.data.name, cfg.data.data_dir, cfg.data.test_fraction, cfg.train.seed)
+    d = cfg.data
+    data = load_dataset(d.name, d.data_dir, d.test_fraction, cfg.train.seed, size=d.size,
+                        examples=d.examples, factors=d.factors)  # fmt: skip
     check_splits(data)
     cfg = resolve(cfg, data)
     model, loss_fn = build(cfg, data)
