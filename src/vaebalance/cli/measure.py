@@ -17,6 +17,12 @@ def evaluate(
     iw_samples: int = typer.Option(1000, help="importance samples K for the IWAE NLL"),
     batch_size: int = typer.Option(None, help="examples per evaluation block"),
     precision: str = typer.Option("fp32", help="fp32, or bf16 (about 2.5× faster on this CPU)"),
+    factors: Path = typer.Option(
+        None, help="a .npy/.npz/.csv of integer generative factors, one row per example"
+    ),
+    factor_metrics: bool = typer.Option(
+        None, help="MIG, DCI, SAP, ... (default: when the data has factors)", show_default=False
+    ),
 ):
     """Recompute a run's test metrics (metrics.json), IWAE NLL included.
 
@@ -26,7 +32,7 @@ def evaluate(
     """
     from ..runs import evaluate_run
 
-    metrics = evaluate_run(run_dir, iw_samples, batch_size, precision)
+    metrics = evaluate_run(run_dir, iw_samples, batch_size, precision, factors, factor_metrics)
     summary(run_dir, metrics)
 
 

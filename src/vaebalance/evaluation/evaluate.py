@@ -12,6 +12,7 @@ from ..objective import likelihoods
 from ..objective.kl import kl_normal_std
 from ..objective.units import LN2, bits_per_dim
 from ..schema import Evaluation
+from .disentangle import factor_metrics as factor_metrics_of
 from .latent import ACTIVE_UNITS_THRESHOLD, active_units, aggregate_posterior_metrics, kl_per_dim
 from .likelihood import (
     DEFAULT_MEMORY_BUDGET_MB,
@@ -210,17 +211,39 @@ def _convention(input_dim: int, discretization_bits: int | None) -> str:
     )
 
 
-def evaluate_dataset(model, likelihood, data, *, iw_samples, batch_size, seed=0, precision="fp32"):
-    """:func:`evaluate_model` on a dataset's test split, with its bits/dim convention.
+def evaluate_dataset(
+    model,
+    likelihood,
+    data,
+    *,
+    iw_samples,
+    batch_size,
+    seed=0,
+    precision="fp32",
+    factor_metrics: bool | None = None,
+    intervention_batches: int = 0,
+):
+    """:func:`evaluate_model` on a dataset's test split, with its bits/dim convention, plus the
+    factor metrics (:func:`~vaebalance.evaluation.disentangle.factor_metrics`) where the data
+    has generative factors.
 
     8-bit data under a density (any likelihood that is not itself discrete) gets the bin-width
     correction, so its bits/dim compare with discrete models.
+
+    ``factor_metrics``: None computes them when the data has factors; True requires factors
+    (a UserError otherwise); False skips them. ``intervention_batches``: training batches of
+    the BetaVAE and FactorVAE scores (0 skips them; only datasets with a factor grid).
     """
     if isinstance(likelihood, str):
         likelihood = likelihoods.get(likelihood)
     bits = 8 if data.eight_bit and not likelihood.discrete else None
     device = next(model.parameters()).device
-    return evaluate_model(
+    want_factors = factor_metrics is True or (
+        factor_metrics is None and data.factors_test is not None
+    )
+    if want_factors and data.factors_test is None:
+        factor_metrics_of(model, data)  # raises the UserError that says why
+    evaluation = evaluate_model(
         model,
         likelihood,
         data.to_float(data.test.to(device)),
@@ -230,3 +253,11 @@ def evaluate_dataset(model, likelihood, data, *, iw_samples, batch_size, seed=0,
         seed=seed,
         precision=precision,
     )
+    if not want_factors:
+        return evaluation
+    start = time.perf_counter()
+    factors = factor_metrics_of(
+        model, data, seed=seed, intervention_batches=intervention_batches, batch_size=batch_size
+    )
+    measured = {k: v for k, v in factors.to_json().items() if v is not None}
+    return evaluation.replace(**measured, seconds=evaluation.seconds + time.perf_counter() - start)
