@@ -118,7 +118,7 @@ def _as_classes(array: np.ndarray, path: Path) -> np.ndarray:
         row, col = np.argwhere(~whole)[0]
         raise UserError(
             f"factors in {path} must be integer classes; row {row}, column {col} is "
-            f"{array[row, col]!r}", PARAMS
+            f"{float(array[row, col])!r}", PARAMS
         )  # fmt: skip
     return array.astype(np.int64)
 
