@@ -201,7 +201,8 @@ class RunMetrics(Evaluation):
     # The numbers a summary shows first, and those a report lists, in a reader's order.
     HEADLINE: ClassVar[tuple[str, ...]] = (
         "neg_elbo_nats", "rate_nats", "distortion_nats", "bits_per_dim", "nll_iw_nats",
-        "mse_per_element", "psnr_db", "active_units",
+        "mse_per_element", "psnr_db", "active_units", "mig", "dci_disentanglement",
+        "factorvae_score",
     )  # fmt: skip
     REPORTED: ClassVar[tuple[str, ...]] = (
         "neg_elbo_nats", "rate_nats", "distortion_nats", "bits_per_dim", "nll_iw_nats",
