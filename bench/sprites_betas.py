@@ -77,7 +77,9 @@ def main() -> None:  # about 15 minutes on 2 idle cores with the defaults
     result = {"render": [render_speed(64), render_speed(32)], "runs": []}
     print(json.dumps(result["render"]))
     for beta in args.betas:
-        result["runs"].append(run(beta, args.steps, args.runs, args.threads, args.intervention_batches))
+        result["runs"].append(
+            run(beta, args.steps, args.runs, args.threads, args.intervention_batches)
+        )
         print(json.dumps(result["runs"][-1]), flush=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=1))
