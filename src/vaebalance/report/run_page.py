@@ -36,6 +36,8 @@ def run_context(path: Path) -> dict:
     kl = [float(v) for v in (metrics.kl_per_dim if metrics else None) or []]
     pictures = _pictures(path, info, kl, notes)
     factor_map = None
+    if pictures:
+        pictures["dim_factor"] = {}  # filled below where the factors are known
     if metrics is not None and metrics.factor_mi_nats and metrics.factor_entropy_nats:
         mi, entropy = metrics.factor_mi_nats, metrics.factor_entropy_nats
         names = metrics.factor_names or [f"factor_{k}" for k in range(len(entropy))]
