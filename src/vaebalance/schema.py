@@ -126,8 +126,32 @@ NATS = "nats/example"
 BPD = "bits/dim"
 
 
+SCORE = "score in [0, 1]"
+
+
 @dataclass(frozen=True)
-class Evaluation(Record):
+class Disentanglement(Record):
+    """How well each generative factor is captured by one latent dim (known factors only).
+
+    See :func:`vaebalance.evaluation.disentanglement` for the definitions (disentanglement_lib's)
+    and defaults. ``factor_mi_nats[j][k]`` is I(z̃_j; v_k), row j a latent dim, column k a factor.
+    """
+
+    mig: float | None = metric(SCORE, "MIG: mutual information gap / H(v)")
+    dci_disentanglement: float | None = metric(SCORE, "DCI disentanglement")
+    dci_completeness: float | None = metric(SCORE, "DCI completeness")
+    dci_informativeness: float | None = metric("accuracy", "DCI informativeness (test accuracy)")
+    sap: float | None = metric("accuracy gap", "SAP: separated attribute predictability")
+    modularity: float | None = metric(SCORE, "modularity")
+    explicitness: float | None = metric("ROC AUC", "explicitness (test ROC AUC)")
+    factor_mi_nats: list | None = metric("nats", "I(z̃_j; v_k), latent dim × factor")
+    factor_entropy_nats: list | None = metric("nats", "H(v_k) of each factor")
+    factor_names: list | None = metric("", "the generative factors")
+    factor_examples: int | None = metric("examples", "examples behind the factor metrics")
+
+
+@dataclass(frozen=True)
+class Evaluation(Disentanglement):
     """A model measured on N examples; means over the examples unless the label says otherwise.
 
     See :func:`vaebalance.evaluation.evaluate_model` for how each is estimated and its biases.
@@ -164,6 +188,9 @@ class Evaluation(Record):
     input_dim: int | None = metric("elements", "input elements K")
     latent_dim: int | None = metric("dims", "latent dims J")
     seconds: float | None = metric("s", "evaluation time")
+    betavae_score: float | None = metric("accuracy", "BetaVAE score (Higgins et al.)")
+    factorvae_score: float | None = metric("accuracy", "FactorVAE score (Kim & Mnih)")
+    intervention_batches: int | None = metric("batches", "training batches of those two scores")
 
     # The numbers a report compares across datasets (the run's test split, other data).
     COMPARED: ClassVar[tuple[str, ...]] = (
@@ -202,12 +229,15 @@ class RunMetrics(Evaluation):
     # The numbers a summary shows first, and those a report lists, in a reader's order.
     HEADLINE: ClassVar[tuple[str, ...]] = (
         "neg_elbo_nats", "rate_nats", "distortion_nats", "bits_per_dim", "nll_iw_nats",
-        "mse_per_element", "psnr_db", "active_units",
+        "mse_per_element", "psnr_db", "active_units", "mig", "dci_disentanglement",
+        "factorvae_score",
     )  # fmt: skip
     REPORTED: ClassVar[tuple[str, ...]] = (
         "neg_elbo_nats", "rate_nats", "distortion_nats", "bits_per_dim", "nll_iw_nats",
         "mse_per_element", "psnr_db", "active_units", "latent_dim", "mutual_info_nats",
         "total_correlation_nats", "decoder_scale", "epochs", "steps", "train_seconds",
+        "mig", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap",
+        "modularity", "explicitness", "betavae_score", "factorvae_score",
     )  # fmt: skip
 
     def facts(self) -> dict:
@@ -317,7 +347,7 @@ def _finite(value):
     return value
 
 
-RECORDS = (Evaluation, RunMetrics, EpochRecord, SweepRow)
+RECORDS = (Disentanglement, Evaluation, RunMetrics, EpochRecord, SweepRow)
 KEYS = frozenset(k for record in RECORDS for k in record.keys_())
 
 

@@ -15,7 +15,7 @@ from vaebalance.errors import UserError
 
 
 def test_named_sources():
-    assert dataset_names() == ("cifar10", "digits", "fashion-mnist", "mnist")
+    assert dataset_names() == ("cifar10", "digits", "fashion-mnist", "mnist", "sprites")
 
 
 def test_unknown_name_lists_names_and_file_types():

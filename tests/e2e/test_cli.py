@@ -169,7 +169,8 @@ def test_one_epoch_on_real_fashion_mnist(tmp_path):
 def test_infeasible_target_is_a_warning_not_a_crash(tmp_path):
     out = tmp_path / "geco"
     result = run("train", *TINY, "--epochs", "4", "--balancer", "geco",
-                 "--set", "balancer.target_mse=1e-7", "--no-report", "--out", str(out))  # fmt: skip
+                 "--set", "balancer.target_mse=1e-7",
+                 "--set", "balancer.lr=0.5", "--no-report", "--out", str(out))  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "WARNING" in result.stderr and "looks infeasible" in result.stderr
     metrics = json.loads((out / "metrics.json").read_text())

@@ -282,11 +282,13 @@ def _png(width: int, height: int, pixels: bytes) -> bytes:
 
 
 VALID_KEYS = (
-    "data.name, data.data_dir, data.test_fraction, data.standardize, model.arch, "
-    "model.latent_dim, model.hidden, model.channels, model.decoder, likelihood.name, balancer.name, balancer.beta, "
+    "data.name, data.data_dir, data.test_fraction, data.standardize, data.size, data.examples, "
+    "data.factors, model.arch, model.latent_dim, model.hidden, model.channels, model.decoder, "
+    "likelihood.name, balancer.name, balancer.beta, "
     "balancer.beta_norm, balancer.mean_weight, train.epochs, train.steps, train.batch_size, "
     "train.lr, train.betas, train.weight_decay, train.seed, train.threads, train.precision, "
-    "train.device, train.max_bad_steps, train.tensorboard, eval.iw_samples, eval.batch_size"
+    "train.device, train.max_bad_steps, train.tensorboard, eval.iw_samples, eval.batch_size, "
+    "eval.factor_metrics, eval.intervention_batches"
 )
 BALANCERS = "capacity, constant, control, cyclical, dynamic, free-bits, geco, warmup"
 CONTROL_PARAMS = (
@@ -310,7 +312,7 @@ CASES = [
     Case("data-unknown-name", "a misspelled dataset name",
          "vaebalance train --data digts",
          f"unknown dataset 'digts' (did you mean 'digits'?); valid names: cifar10, digits, "
-         f"fashion-mnist, mnist, or a path to {FILE_TYPES}"),
+         f"fashion-mnist, mnist, sprites, or a path to {FILE_TYPES}"),
     Case("data-empty-folder", "an empty folder",
          "vaebalance train --data data/empty",
          "data/empty holds no .png, .jpg or .jpeg files",
@@ -755,6 +757,21 @@ CASES = [
          "data/images/0.png claims a 9000x9000 image, 9.66 MiB from 68 bytes of compressed "
          "data, more than deflate's 1032:1 can expand; it is corrupt or a decompression bomb",
          setup=_file("data/images/0.png", _png(9000, 9000, bytes(10)))),
+    # --- generative factors -------------------------------------------------------------
+    Case("factors-wrong-length", "a factors file whose length does not match the data",
+         "vaebalance train --data digits --factors data/factors.npy",
+         "factors file data/factors.npy has 10 rows but the data has 1797 examples (1617 train "
+         "+ 180 test); give one row per example",
+         setup=_npy("data/factors.npy", np.zeros((10, 2), dtype=np.int64))),
+    Case("factors-not-integers", "a factors file that is not integers",
+         "vaebalance train --data digits --factors data/factors.csv",
+         "factors in data/factors.csv must be integer classes; row 1, column 0 is 0.5",
+         setup=_file("data/factors.csv", "shape,size\n1,2\n0.5,1\n")),
+    Case("factors-missing", "factor metrics asked of a dataset without factors",
+         "vaebalance evaluate run --factor-metrics",
+         "the dataset 'digits' has no generative factors, so the factor metrics cannot be "
+         "computed; give a factors file with --factors (one row of integers per example)",
+         setup=_run("run")),
 ]
 # fmt: on
 

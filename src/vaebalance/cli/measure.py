@@ -23,6 +23,12 @@ def evaluate(
         "shape); writes metrics-<name>.json and leaves metrics.json as it is",
     ),
     data_dir: str = typer.Option(None, help="where a named --data source's files are"),
+    factors: Path = typer.Option(
+        None, help="a .npy/.npz/.csv of integer generative factors, one row per example"
+    ),
+    factor_metrics: bool = typer.Option(
+        None, help="MIG, DCI, SAP, ... (default: when the data has factors)", show_default=False
+    ),
 ):
     """Recompute a run's test metrics (metrics.json), IWAE NLL included, or measure the run's
     model on other data (--data) beside them.
@@ -41,7 +47,8 @@ def evaluate(
                                              data_dir)  # fmt: skip
         summary(written, RunMetrics.from_json(evaluation.to_json()), title=f"metrics on {data}")
     else:
-        summary(run_dir, evaluate_run(run_dir, iw_samples, batch_size, precision))
+        metrics = evaluate_run(run_dir, iw_samples, batch_size, precision, factors, factor_metrics)
+        summary(run_dir, metrics)
     _refresh_report(run_dir)
 
 

@@ -31,6 +31,9 @@ class RunOption:
 RUN_OPTIONS: dict[str, RunOption] = {
     "data": RunOption("data.name", str, f"{', '.join(names.DATASETS)}, or a path", "digits"),
     "data_dir": RunOption("data.data_dir", str, "where a named dataset's files are"),
+    "factors": RunOption(
+        "data.factors", str, "a .npy/.npz/.csv of integer generative factors, one row per example"
+    ),
     "likelihood": RunOption("likelihood.name", str, ", ".join(names.LIKELIHOODS), "auto"),
     "balancer": RunOption(
         "balancer.name", str, f"{', '.join(names.BALANCERS)}; chain them as warmup+geco",

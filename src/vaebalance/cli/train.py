@@ -101,7 +101,6 @@ def _from(run_dir: Path, config_file, overrides: list[str]):
 
 def _resume(path: Path, config_file, out, overrides: list[str], progress):
     from ..config import RunConfig
-    from ..runs import RunDir
     from ..runs import resume as resume_run
 
     if config_file or out:
@@ -112,11 +111,4 @@ def _resume(path: Path, config_file, out, overrides: list[str], progress):
         probe = RunConfig().with_value(key, value)  # checks the key and parses the value
         section, _, field = key.partition(".")
         changes[key] = getattr(getattr(probe, section), field)
-    run = RunDir(path).require()
-    if not changes and run.info().get("status") == "finished" and run.has_metrics():
-        # Nothing left to train: say so instead of re-evaluating behind an empty bar.
-        metrics = run.metrics()
-        print(f"{path} finished already ({metrics.steps} steps); nothing to resume. Extend it "
-              "with --epochs N, or re-measure it with `vaebalance evaluate`", file=sys.stderr)  # fmt: skip
-        return run.path, metrics
     return resume_run(path, changes, progress.hooks())

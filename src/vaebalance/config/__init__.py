@@ -33,6 +33,9 @@ class DataConfig:
     # Standardize each element by the training split's mean and std before the model sees it;
     # reported likelihoods stay in the data's units (vaebalance.data.standardize).
     standardize: bool = False
+    size: int | None = None  # sprites: image side, 64 (default) or 32
+    examples: int | None = None  # sprites: grid points drawn, train + test (default 20,000)
+    factors: str | None = None  # a file of integer generative factors, one row per example
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,11 @@ class TrainConfig:
 class EvalConfig:
     iw_samples: int = 100  # importance samples for the final NLL estimate (0 = skip)
     batch_size: int = 1000
+    # MIG, DCI, SAP, modularity, explicitness where the data has factors: null = when known,
+    # true = required (an error without factors), false = never.
+    factor_metrics: bool | None = None
+    # Training batches of 64 for the BetaVAE and FactorVAE scores (sprites only; 0 = skip).
+    intervention_batches: int = 100
 
 
 COMPONENTS = ("likelihood", "balancer")
@@ -236,6 +244,7 @@ def validate(cfg: RunConfig) -> None:
         (t.max_bad_steps >= 1, f"train.max_bad_steps must be ≥ 1, got {t.max_bad_steps}"),
         (cfg.eval.iw_samples >= 0, f"eval.iw_samples must be ≥ 0, got {cfg.eval.iw_samples}"),
         (cfg.eval.batch_size >= 1, f"eval.batch_size must be ≥ 1, got {cfg.eval.batch_size}"),
+        (cfg.eval.intervention_batches >= 0, "eval.intervention_batches must be ≥ 0"),
         (0 < cfg.data.test_fraction < 1, "data.test_fraction must be in (0, 1)"),
     ]
     for ok, message in checks:

@@ -37,6 +37,9 @@ class Dataset:
         factors_train: Generative factors ``[N, F]`` where known.
         factors_test: Generative factors of the test split.
         factor_names: One name per factor column.
+        factor_grid: Where the full factor grid can be drawn and rendered on demand (the
+            ``sprites`` dataset): ``factor_sizes``, ``sample_factors(n, rng)`` and
+            ``observe(classes)``; ``None`` for sources with only the examples they hold.
         scaling: For CSV sources, the column names (and, for sources written before real values
             were accepted, the per-column min and max used to scale into [0, 1]).
         source: JSON-serializable provenance that :func:`load_from_source` reloads.
@@ -52,6 +55,7 @@ class Dataset:
     factors_train: torch.Tensor | None = None
     factors_test: torch.Tensor | None = None
     factor_names: tuple[str, ...] = ()
+    factor_grid: object | None = None
     scaling: dict | None = None
     source: dict = field(default_factory=dict)
     standardization: Standardization | None = None

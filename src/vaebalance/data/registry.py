@@ -11,9 +11,11 @@ from vaebalance.data.arrays import load_array_dataset
 from vaebalance.data.cifar import find_cifar_dir, has_cifar_batches, load_cifar10
 from vaebalance.data.dataset import Dataset
 from vaebalance.data.digits import load_digits_dataset
+from vaebalance.data.factors import attach_factors
 from vaebalance.data.idx import find_idx_dir, has_idx_files, load_idx_dataset
 from vaebalance.data.images import IMAGE_SUFFIXES, load_image_folder
 from vaebalance.data.split import check_test_fraction
+from vaebalance.data.sprites import DEFAULT_EXAMPLES, DEFAULT_SIZE, load_sprites_dataset
 from vaebalance.data.tabular import load_csv_dataset
 from vaebalance.errors import UserError, check
 
@@ -29,7 +31,12 @@ NAMED: dict[str, NamedLoader] = {
         find_idx_dir("mnist", data_dir), "mnist"
     ),
     "cifar10": lambda data_dir, fraction, seed: load_cifar10(find_cifar_dir(data_dir), "cifar10"),
+    "sprites": lambda data_dir, fraction, seed: load_sprites_dataset(
+        DEFAULT_SIZE, DEFAULT_EXAMPLES, fraction, seed
+    ),
 }
+# Options only some named sources take: data.size and data.examples (sprites).
+SIZED = ("sprites",)
 
 FILE_LOADERS: dict[str, PathLoader] = {
     ".npy": load_array_dataset,
@@ -50,6 +57,10 @@ def load_dataset(
     data_dir: str | None = None,
     test_fraction: float = 0.1,
     seed: int = 0,
+    *,
+    size: int | None = None,
+    examples: int | None = None,
+    factors: str | os.PathLike | None = None,
 ) -> Dataset:
     """Load a dataset by name (see :func:`dataset_names`), by path, or from a stored source.
 
@@ -61,6 +72,10 @@ def load_dataset(
         data_dir: Where the files of a named source are, instead of the default places.
         test_fraction: Share of examples in the test split of sources without their own.
         seed: Seed of that split.
+        size: Image side of a rendered source (``sprites``: 64 or 32; default 64).
+        examples: How many examples a rendered source draws (``sprites``: default 20,000).
+        factors: A file of generative factors, one integer row per example
+            (:func:`~vaebalance.data.factors.read_factors`), attached to the splits.
 
     Raises:
         UserError: For an unknown name, a missing path, or any problem with the data.
@@ -71,12 +86,25 @@ def load_dataset(
     spec = os.fspath(spec)
     check(spec.strip() != "", "dataset must be a name or a path, got an empty string")
     check_test_fraction(test_fraction)
-    if spec in NAMED:
-        return NAMED[spec](data_dir, test_fraction, seed)
-    path = Path(spec).expanduser()
-    if not path.exists():
-        raise _not_found(spec)
-    return load_path(path, spec, test_fraction, seed)
+    if spec not in SIZED:
+        for key, value in (("size", size), ("examples", examples)):
+            check(value is None, f"data.{key} applies only to {', '.join(SIZED)}, not {spec!r}",
+                  params=(f"data.{key}",))  # fmt: skip
+    if spec == "sprites":
+        data = load_sprites_dataset(
+            DEFAULT_SIZE if size is None else size,
+            DEFAULT_EXAMPLES if examples is None else examples,
+            test_fraction,
+            seed,
+        )
+    elif spec in NAMED:
+        data = NAMED[spec](data_dir, test_fraction, seed)
+    else:
+        path = Path(spec).expanduser()
+        if not path.exists():
+            raise _not_found(spec)
+        data = load_path(path, spec, test_fraction, seed)
+    return data if factors is None else attach_factors(data, factors)
 
 
 def _not_found(spec: str) -> UserError:
@@ -114,12 +142,21 @@ def load_from_source(source: Mapping) -> Dataset:
         UserError: If the source is malformed or its files are no longer where they were.
     """
     check(isinstance(source, Mapping), f"a dataset source must be a dict, got {source!r}")
+    data = _load_source(source)
+    factors = source.get("factors")
+    return data if factors is None else attach_factors(data, factors)
+
+
+def _load_source(source: Mapping) -> Dataset:
     kind = source.get("kind")
-    kinds = ("array", "cifar10", "csv", "digits", "idx", "images")
+    kinds = ("array", "cifar10", "csv", "digits", "idx", "images", "sprites")
     check(kind in kinds, f"unknown dataset source kind {kind!r}; valid: {', '.join(kinds)}")
     fraction, seed = source.get("test_fraction", 0.1), source.get("seed", 0)
     if kind == "digits":
         return load_digits_dataset(fraction, seed)
+    if kind == "sprites":
+        size, examples = source.get("size", DEFAULT_SIZE), source.get("examples", DEFAULT_EXAMPLES)
+        return load_sprites_dataset(size, examples, fraction, seed)
     check(isinstance(source.get("path"), str), f"the stored {kind} dataset source has no 'path'")
     path = Path(source["path"])
     name = str(source.get("name", path))

@@ -9,6 +9,10 @@
 from .diagnose import Verdict as Verdict
 from .diagnose import diagnose as diagnose
 from .diagnose import format_verdicts as format_verdicts
+from .disentangle import betavae_score as betavae_score
+from .disentangle import disentanglement as disentanglement
+from .disentangle import factor_metrics as factor_metrics
+from .disentangle import factorvae_score as factorvae_score
 from .evaluate import evaluate_model as evaluate_model
 from .latent import ACTIVE_UNITS_THRESHOLD as ACTIVE_UNITS_THRESHOLD
 from .latent import active_units as active_units

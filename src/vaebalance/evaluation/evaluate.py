@@ -13,6 +13,7 @@ from ..objective import likelihoods
 from ..objective.kl import kl_normal_std
 from ..objective.units import LN2, bits_per_dim
 from ..schema import Evaluation
+from .disentangle import factor_metrics as factor_metrics_of
 from .latent import ACTIVE_UNITS_THRESHOLD, active_units, aggregate_posterior_metrics, kl_per_dim
 from .likelihood import (
     DEFAULT_MEMORY_BUDGET_MB,
@@ -195,19 +196,40 @@ def _convention(input_dim: int, discretization_bits: int | None) -> str:
 
 
 def evaluate_dataset(
-    model, likelihood, data, *, iw_samples, batch_size, seed=0, precision="fp32", split="test"
+    model,
+    likelihood,
+    data,
+    *,
+    iw_samples,
+    batch_size,
+    seed=0,
+    precision="fp32",
+    split="test",
+    factor_metrics: bool | None = None,
+    intervention_batches: int = 0,
 ):
     """:func:`evaluate_model` on a dataset's split (``"test"`` by default), with its bits/dim
-    convention and, for standardized data, its numbers in the data's units.
+    convention, for standardized data its numbers in the data's units, and the factor metrics
+    (:func:`~vaebalance.evaluation.disentangle.factor_metrics`) where the test split has
+    generative factors.
 
     8-bit data under a density (any likelihood that is not itself discrete) gets the bin-width
     correction, so its bits/dim compare with discrete models.
+
+    ``factor_metrics``: None computes them when the data has factors; True requires factors
+    (a UserError otherwise); False skips them. ``intervention_batches``: training batches of
+    the BetaVAE and FactorVAE scores (0 skips them; only datasets with a factor grid).
     """
     if isinstance(likelihood, str):
         likelihood = likelihoods.get(likelihood)
     bits = 8 if data.eight_bit and not likelihood.discrete else None
     device = next(model.parameters()).device
-    return evaluate_model(
+    want_factors = split == "test" and (
+        factor_metrics is True or (factor_metrics is None and data.factors_test is not None)
+    )
+    if want_factors and data.factors_test is None:
+        factor_metrics_of(model, data)  # raises the UserError that says why
+    evaluation = evaluate_model(
         model,
         likelihood,
         data.to_float(data.split(split).to(device)),
@@ -218,3 +240,11 @@ def evaluate_dataset(
         precision=precision,
         standardization=data.standardization,
     )
+    if not want_factors:
+        return evaluation
+    start = time.perf_counter()
+    factors = factor_metrics_of(
+        model, data, seed=seed, intervention_batches=intervention_batches, batch_size=batch_size
+    )
+    measured = {k: v for k, v in factors.to_json().items() if v is not None}
+    return evaluation.replace(**measured, seconds=evaluation.seconds + time.perf_counter() - start)

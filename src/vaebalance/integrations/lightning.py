@@ -12,7 +12,7 @@
   ``train/`` and ``val/`` with their unit in the name (``rate_nats``, ``distortion_nats``,
   ``elbo_nats``, ``mse_per_element``; ``beta`` has none), the keys of
   :class:`~vaebalance.schema.EpochRecord`; each epoch logs the balancer's summary under
-  ``balancer/`` (``target_met``, ``lambda``, ...);
+  ``balancer/`` (``lambda``, ``beta``, ...);
 - the balancer is told the run's length (``trainer.estimated_stepping_batches``) so that
   schedules and target verdicts know it.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -207,6 +208,39 @@ def kl_bars(kl_per_dim: list[float], highlight: list[int] = ()) -> bytes:
     ax.grid(axis="y", alpha=0.25)
     fig.tight_layout()
     return to_png(fig)
+
+
+def factor_heatmap(mi: list[list[float]], entropy: list[float], names: list[str]) -> bytes:
+    """I(z̃_j; v_k) / H(v_k) as a heat map, latent dims down, factors across: which factor each
+    dimension captures (a disentangled code has one bright cell per row and column)."""
+    m = np.asarray(mi, dtype=float)
+    h = np.asarray(entropy, dtype=float)
+    share = np.divide(m, h, out=np.zeros_like(m), where=h > 0)
+    fig = Figure(figsize=(2 + 0.9 * m.shape[1], 1.2 + 0.3 * m.shape[0]))
+    ax = fig.add_subplot()
+    image = ax.imshow(share, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    for (j, k), value in np.ndenumerate(share):
+        ax.text(k, j, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                color="black" if value > 0.5 else "white")  # fmt: skip
+    ax.set_xticks(range(len(names)), names, fontsize=8)
+    ax.set_yticks(range(m.shape[0]), [f"z{j}" for j in range(m.shape[0])], fontsize=7)
+    ax.set_xlabel("generative factor k")
+    ax.set_ylabel("latent dimension j")
+    fig.colorbar(image, ax=ax, label="I(z_j; v_k) / H(v_k)")
+    fig.tight_layout()
+    return to_png(fig)
+
+
+def captured_factor(mi, entropy, names, floor: float = 0.05) -> dict[int, str]:
+    """For each latent dim, the factor it shares the largest share of information with
+    (``"pos_x (0.62)"``), where that share is at least ``floor``."""
+    out = {}
+    for j, row in enumerate(mi):
+        shares = [m / h if h > 0 else 0.0 for m, h in zip(row, entropy)]
+        k = int(np.argmax(shares))
+        if shares[k] >= floor:
+            out[j] = f"{names[k]} ({shares[k]:.2f})"
+    return out
 
 
 def _label(key: str) -> str:

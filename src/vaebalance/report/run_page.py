@@ -20,7 +20,7 @@ from .pictures import (
     top_dims,
     traversal_png,
 )
-from .plots import kl_bars, training_curves
+from .plots import captured_factor, factor_heatmap, kl_bars, training_curves
 
 RECONSTRUCTED = 12  # test examples shown with their reconstructions
 
@@ -35,6 +35,15 @@ def run_context(path: Path) -> dict:
         notes["metrics"] = "No metrics.json: the run has not finished (or was not evaluated)."
     kl = [float(v) for v in (metrics.kl_per_dim if metrics else None) or []]
     pictures = _pictures(path, info, kl, notes)
+    factor_map = None
+    if pictures:
+        pictures["dim_factor"] = {}  # filled below where the factors are known
+    if metrics is not None and metrics.factor_mi_nats and metrics.factor_entropy_nats:
+        mi, entropy = metrics.factor_mi_nats, metrics.factor_entropy_nats
+        names = metrics.factor_names or [f"factor_{k}" for k in range(len(entropy))]
+        factor_map = data_uri(factor_heatmap(mi, entropy, names))
+        if pictures:
+            pictures["dim_factor"] = captured_factor(mi, entropy, names)
     return {
         "kind": "run",
         "title": f"vaebalance run {path.name}",
@@ -51,6 +60,7 @@ def run_context(path: Path) -> dict:
         "curves": data_uri(training_curves(history)) if history else None,
         "kl_bars": data_uri(kl_bars(kl, pictures.get("dims", []))) if kl else None,
         "pictures": pictures,
+        "factor_map": factor_map,
         "notes": notes,
     }
 

@@ -18,6 +18,8 @@ def final_metrics(trainer: Trainer, state: TrainState) -> RunMetrics:
         iw_samples=cfg.eval.iw_samples,
         batch_size=cfg.eval.batch_size,
         seed=cfg.train.seed,
+        factor_metrics=cfg.eval.factor_metrics,
+        intervention_batches=cfg.eval.intervention_batches,
     )
     balancer = trainer.loss_fn.balancer
     status = state.balancer_status

@@ -7,6 +7,7 @@ half-written run behind.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from pathlib import Path
 
@@ -26,6 +27,8 @@ from .layout import CONFIG, HISTORY, MODEL, RUN, STANDARDIZATION, TENSORBOARD_DI
 from .load import run_dataset
 from .newdir import default_run_dir, make_run_dir
 
+log = logging.getLogger("vaebalance")
+
 # Fields a resumed run may change: how long it trains and how it uses the machine.
 RESUMABLE_CHANGES = {"train.epochs", "train.steps", "train.threads", "train.tensorboard"}
 
@@ -43,7 +46,9 @@ def train(
 ) -> tuple[Path, RunMetrics]:
     """Train a new run as configured; returns its directory and final test metrics."""
     device = runtime.configure(cfg.train.threads, cfg.train.seed, cfg.train.device)
-    data = load_dataset(cfg.data.name, cfg.data.data_dir, cfg.data.test_fraction, cfg.train.seed)
+    d = cfg.data
+    data = load_dataset(d.name, d.data_dir, d.test_fraction, cfg.train.seed, size=d.size,
+                        examples=d.examples, factors=d.factors)  # fmt: skip
     check_splits(data)
     if cfg.data.standardize:
         data = data.standardized()
@@ -112,6 +117,12 @@ def resume(
     # A process killed mid-write leaves temporary files (never read); remove them.
     remove_temporary_files(run.path)
     clean_checkpoint_dir(run.checkpoint_dir)
+    if trainer.done and run.has_metrics() and run.info().get("status") == "finished":
+        # Nothing left to train: say so rather than re-evaluate behind an empty progress bar.
+        log.warning("%s finished already (%d steps); nothing to resume: extend it with "
+                    "--epochs N, or re-measure it with `vaebalance evaluate`",
+                    run.path, trainer.state.step)  # fmt: skip
+        return run.path, run.metrics()
     if overrides:
         write_json(run / CONFIG, cfg.to_dict())
     run.update_info(status="running")
