@@ -130,7 +130,10 @@ def test_cli_errors(argv, message, capsys):
 def test_print_config_is_the_resolved_config(capsys):
     main(["train", "--balancer", "geco", "--set", "balancer.target_mse=0.02", "--print-config"])
     cfg = json.loads(capsys.readouterr().out)
-    assert cfg["balancer"] == {"name": "geco", "target_mse": 0.02}
+    # The value given, and every other parameter of GECO at its default.
+    from vaebalance.balancers import parameters
+
+    assert cfg["balancer"] == {"name": "geco", **parameters("geco"), "target_mse": 0.02}
     assert cfg["data"]["name"] == "digits"
 
 

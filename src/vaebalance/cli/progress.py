@@ -20,19 +20,18 @@ class Progress:
 
         if self.quiet:
             return Hooks()
-        if not sys.stderr.isatty():  # a log file: one whole line per epoch, never a cut bar
+        if not sys.stdout.isatty():  # a log file: one whole line per epoch, never a cut bar
             return Hooks(on_epoch_end=self._epoch_line)
         return Hooks(on_start=self._start, on_samples=self._advance, on_epoch_end=self._epoch_end)
 
     @staticmethod
     def _epoch_line(records: dict) -> None:
-        import sys
 
         t, v = records["train"], records["test"]
         met = "  target not met" if t.target_met is False else ""
         print(f"epoch {t.epoch}  step {t.step}  rate {t.rate_nats:.3g}  distortion "
               f"{t.distortion_nats:.4g}  β {t.beta:.3g}  test −ELBO {-v.elbo_nats:.4g}{met}",
-              file=sys.stderr, flush=True)  # fmt: skip
+              flush=True)  # fmt: skip
 
     def _start(self, done: int, total: int) -> None:
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
