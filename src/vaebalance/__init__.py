@@ -4,7 +4,7 @@ measurements that show the balance between reconstruction and latent structure."
 from . import balancers, likelihoods
 from ._version import __version__ as __version__
 from .errors import UserError
-from .evaluation import diagnose, evaluate_model
+from .evaluation import diagnose, diagnose_model, evaluate_model
 from .objective import (
     ELBOLoss,
     LossOutput,
@@ -23,6 +23,7 @@ __all__ = [
     "UserError",
     "balancers",
     "diagnose",
+    "diagnose_model",
     "evaluate",
     "evaluate_model",
     "explain",

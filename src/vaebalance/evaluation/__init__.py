@@ -9,6 +9,7 @@
 from .diagnose import Verdict as Verdict
 from .diagnose import diagnose as diagnose
 from .diagnose import format_verdicts as format_verdicts
+from .diagnose_model import diagnose_model as diagnose_model
 from .disentangle import betavae_score as betavae_score
 from .disentangle import disentanglement as disentanglement
 from .disentangle import factor_metrics as factor_metrics
