@@ -21,7 +21,7 @@ def plain_loop(beta: float):
     model = build_model(ModelConfig(hidden=(64,), latent_dim=8), data.shape)
     opt = torch.optim.Adam([*model.parameters(), *loss_fn.parameters()], lr=1e-3)
     x_train = data.to_float(data.train)
-    for step in range(750):  # about 30 epochs of batches of 64
+    for _ in range(750):  # about 30 epochs of batches of 64
         x = x_train[torch.randint(len(x_train), (64,))]
         out = loss_fn(x, *model(x))
         opt.zero_grad()
