@@ -219,11 +219,14 @@ class RunMetrics(Evaluation):
     target_status: dict | None = metric("", "the balancer's verdict on its target")
     decoder_scale: float | None = metric("data units", "decoder σ (learned)")
     decoder_scale_kind: str | None = metric("", "how the decoder's scale is set")
+    schedule_steps: int | None = metric("steps", "steps the balancer's schedule takes")
+    schedule_completed: float | None = metric("fraction", "how much of that schedule ran")
 
     # The keys that describe training rather than measure the model: a re-evaluation keeps them.
     TRAINING_FACTS: ClassVar[tuple[str, ...]] = (
         "epochs", "steps", "skipped_steps", "train_seconds", "likelihood", "balancer",
         "balancer_state", "target_met", "target_status", "decoder_scale", "decoder_scale_kind",
+        "schedule_steps", "schedule_completed",
     )  # fmt: skip
 
     # The numbers a summary shows first, and those a report lists, in a reader's order.

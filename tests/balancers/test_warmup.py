@@ -51,3 +51,18 @@ def test_state_round_trip(roundtrip):
     _, continued, resumed = roundtrip(lambda: vaebalance.ELBOLoss("bernoulli", Warmup(steps=9)))
     assert torch.equal(continued, resumed)
     assert continued.tolist() == pytest.approx([7 / 9, 8 / 9, 1.0, 1.0, 1.0, 1.0])
+
+
+def test_schedules_say_how_long_they_take():
+    from vaebalance.balancers import GECO, Capacity, Chain, ControlVAE, Cyclical
+
+    assert Warmup(steps=300).schedule_steps() == 300
+    assert (
+        Cyclical(steps=1000).schedule_steps() == 1000 and Capacity(steps=50).schedule_steps() == 50
+    )
+    assert Chain(Warmup(steps=300), GECO(target_mse=0.01)).schedule_steps() == 300
+    assert GECO(target_mse=0.01).schedule_steps() is None
+    # The staircase 0.5 → 2 nats by 0.5 every 100 steps: three stairs, 300 steps.
+    stairs = ControlVAE(target_kl=2.0, target_start=0.5, target_step=0.5, target_every=100)
+    assert stairs.schedule_steps() == 300
+    assert ControlVAE(target_kl=2.0, target_start=0.5, target_steps=700).schedule_steps() == 700

@@ -139,3 +139,12 @@ def test_overfitting_when_the_held_out_elbo_rises_while_training_improves():
     steady = [{**r, "elbo_nats": r["elbo_nats"] if r["split"] == "train" else -300 + 5 * r["epoch"]}
               for r in history]  # fmt: skip
     assert "overfitting" not in codes(diagnose(HEALTHY, steady, config))
+
+
+def test_a_schedule_the_run_ended_before_finishing_is_a_finding_with_its_fix():
+    config = {"balancer": {"name": "warmup", "steps": 10000}, "train": {"epochs": 20}}
+    m = {**HEALTHY, "schedule_steps": 10000, "schedule_completed": 0.25}
+    (v,) = [v for v in diagnose(m, config=config) if v.code == "schedule-unfinished"]
+    assert "25% of the way" in v.message and v.fix_args == ("--set", "train.epochs=80")
+    done = {**m, "schedule_completed": 1.0}
+    assert "schedule-unfinished" not in codes(diagnose(done, config=config))

@@ -43,5 +43,8 @@ class Capacity(Balancer):
         """C(t) in nats for an int64 step tensor."""
         return (self.c_max * step_float(step) / self.steps).clamp(max=self.c_max)
 
+    def schedule_steps(self) -> int:
+        return self.steps
+
     def forward(self, stats, term, training):
         return term.replace(beta=term.beta * self.gamma, capacity=self.value(stats.step))

@@ -128,6 +128,15 @@ class ControlVAE(Balancer):
         ki = self.ki if self.ki is not None else logpi.default_ki(total)
         return ki, (self.kp or 0.0)
 
+    def schedule_steps(self) -> int | None:
+        """Steps until the scheduled target reaches ``target_kl`` (None without a schedule)."""
+        if self.target_start is None:
+            return None
+        if self.target_steps is not None:
+            return self.target_steps
+        stairs = math.ceil((self.target_kl - self.target_start) / self.target_step)
+        return max(0, stairs) * self.target_every
+
     def target_at(self, step):
         """The set point (nats) for an int64 step tensor."""
         t, c, c0 = step_float(step), self.target_kl, self.target_start

@@ -69,5 +69,8 @@ class Cyclical(Balancer):
         f = f.masked_fill(t >= self.steps, 1.0)
         return self.beta_start + (self.beta - self.beta_start) * f
 
+    def schedule_steps(self) -> int:
+        return self.steps
+
     def forward(self, stats, term, training):
         return term.replace(beta=term.beta * self.value(stats.step))

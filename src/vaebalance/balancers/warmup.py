@@ -46,5 +46,8 @@ class Warmup(Balancer):
         f = ramp(step_float(step) / self.steps, self.shape)
         return self.beta_start + (self.beta - self.beta_start) * f
 
+    def schedule_steps(self) -> int:
+        return self.steps
+
     def forward(self, stats, term, training):
         return term.replace(beta=term.beta * self.value(stats.step))

@@ -101,6 +101,12 @@ class Balancer(nn.Module):
         """The verdict on this balancer's target; None when it has none (may synchronise)."""
         return None
 
+    def schedule_steps(self) -> int | None:
+        """Optimizer steps its schedule (a warm-up, cycles, a rising capacity or target) takes
+        to reach its final value; None when it has none. A run shorter than this ends with the
+        schedule unfinished, and the run says so."""
+        return None
+
     def extra_repr(self) -> str:
         return ", ".join(f"{p}={getattr(self, p)!r}" for p in self.params)
 
@@ -113,6 +119,10 @@ class Chain(Balancer):
     def __init__(self, *balancers: Balancer):
         super().__init__()
         self.balancers = nn.ModuleList(balancers)
+
+    def schedule_steps(self) -> int | None:
+        steps = [n for b in self.balancers if (n := b.schedule_steps()) is not None]
+        return max(steps) if steps else None
 
     def bind(self, context):
         super().bind(context)

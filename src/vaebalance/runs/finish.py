@@ -25,7 +25,11 @@ def final_metrics(trainer: Trainer, state: TrainState) -> RunMetrics:
     status = state.balancer_status
     if status is None and (now := balancer.status()) is not None:
         status = now.to_json()
+    schedule = balancer.schedule_steps()
+    completed = None if schedule is None else min(1.0, state.step / max(schedule, 1))
     return RunMetrics.from_json(evaluation.to_json()).replace(
+        schedule_steps=schedule,
+        schedule_completed=completed,
         epochs=state.epoch,
         steps=state.step,
         skipped_steps=state.bad_steps,

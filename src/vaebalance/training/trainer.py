@@ -111,6 +111,7 @@ class Trainer:
 
     def fit(self, trackers=()) -> TrainState:
         """Train to ``total_steps``; each epoch's records go to every tracker."""
+        self._warn_short_schedule()
         if self.hooks.on_start:
             b = self.cfg.train.batch_size
             self.hooks.on_start(self.state.step * b, self.total_steps * b)
@@ -131,6 +132,16 @@ class Trainer:
             if self.checkpoint_dir is not None:
                 self._checkpoint()
         return self.state
+
+    def _warn_short_schedule(self) -> None:
+        """A warm-up (or any schedule) longer than the run never finishes: say so up front."""
+        n = self.loss_fn.balancer.schedule_steps()
+        if n is not None and n > self.total_steps and not self.done:
+            log.warning(
+                "the %s balancer's schedule takes %d steps but the run has %d: it will stop %.0f%% "
+                "of the way; raise train.epochs or shorten the schedule (balancer.steps)",
+                self.cfg.balancer.name, n, self.total_steps, 100 * self.total_steps / n,
+            )  # fmt: skip
 
     def _checkpoint(self) -> None:
         save_checkpoint(self.checkpoint_dir, self.state, self.model, self.loss_fn,

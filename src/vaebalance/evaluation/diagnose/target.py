@@ -8,6 +8,8 @@ check reads it.
 
 from __future__ import annotations
 
+import math
+
 from ...schema import evidence
 from .facts import Facts, lookup, number
 from .fixes import fix_args
@@ -107,3 +109,23 @@ def _feasible_target_option(f: Facts, target: str | None) -> str:
     if target == "target_mse" and f.mse is not None:
         return f"--set balancer.target_mse={1.2 * f.mse:.3g} (20% above the MSE this run reached)"
     return "set a balancer target the model reaches (the achieved rate or MSE is a safe start)"
+
+
+def schedule_unfinished(f: Facts) -> Verdict | None:
+    """A warm-up, cyclical schedule, rising capacity or target that the run ended before
+    completing: β (or C, or the target) never reached the value the run was configured for."""
+    completed = number(f.metrics.schedule_completed)
+    steps = number(f.metrics.schedule_steps)
+    if completed is None or completed >= 1 or not steps:
+        return None
+    message = (
+        f"The balancer's schedule ({f.balancer}) takes {int(steps)} steps, and the run ended "
+        f"{100 * completed:.0f}% of the way through it: its final β (or capacity, or target) "
+        "was never reached, so the run trained a different objective than configured."
+    )
+    fix = ()
+    if f.epochs:
+        fix = fix_args(f, {"train.epochs": math.ceil(f.epochs / max(completed, 1e-9))})
+    numbers = evidence(schedule_steps=int(steps), schedule_completed=completed, epochs=f.epochs)
+    return Verdict("schedule-unfinished", "warning", "schedule unfinished", message,
+                   " ".join(fix) or "train longer or shorten the schedule", numbers, fix)  # fmt: skip
