@@ -37,26 +37,15 @@ def evaluate_run(
     file (one integer row per example of the run's data) for the factor metrics;
     ``factor_metrics``: None = when the data has factors, True = required, False = never.
     """
-    check(iw_samples >= 1, f"iw_samples must be ≥ 1, got {iw_samples}", params=("iw_samples",))
-    check(batch_size is None or batch_size >= 1, f"batch_size must be ≥ 1, got {batch_size}",
-          params=("batch_size",))  # fmt: skip
-    run = load_run(path)
+    run = _load_checked(path, iw_samples, batch_size)
     data = run.dataset()
     if factors is not None:
         data = attach_factors(data, factors)
     if factor_metrics is None:
         factor_metrics = run.config.eval.factor_metrics
-    evaluation = evaluate_dataset(
-        run.model,
-        run.loss_fn.likelihood,
-        data,
-        iw_samples=iw_samples,
-        batch_size=batch_size or run.config.eval.batch_size,
-        seed=run.config.train.seed,
-        precision=precision,
-        factor_metrics=factor_metrics,
-        intervention_batches=run.config.eval.intervention_batches,
-    )
+    evaluation = _measure(run, data, iw_samples, batch_size, precision,
+                          factor_metrics=factor_metrics,
+                          intervention_batches=run.config.eval.intervention_batches)  # fmt: skip
     facts = {k: v for k, v in run.metrics.facts().items() if v is not None}
     metrics = RunMetrics.from_json({**evaluation.to_json(), **facts})
     RunDir(path).write_metrics(metrics)
@@ -84,24 +73,27 @@ def evaluate_other(
     Returns:
         The file written and the evaluation.
     """
-    check(iw_samples >= 1, f"iw_samples must be ≥ 1, got {iw_samples}", params=("iw_samples",))
-    check(batch_size is None or batch_size >= 1, f"batch_size must be ≥ 1, got {batch_size}",
-          params=("batch_size",))  # fmt: skip
-    run = load_run(path)
+    run = _load_checked(path, iw_samples, batch_size)
     data, split = _other_data(run, source, data_dir)
-    evaluation = evaluate_dataset(
-        run.model,
-        run.loss_fn.likelihood,
-        data,
-        iw_samples=iw_samples,
-        batch_size=batch_size or run.config.eval.batch_size,
-        seed=run.config.train.seed,
-        precision=precision,
-    )
+    evaluation = _measure(run, data, iw_samples, batch_size, precision)
     name = os.fspath(source)
     record = {**data.source, "split": split}
     written = RunDir(path).write_other_metrics(_short_name(name), evaluation, name, record)
     return written, evaluation
+
+
+def _load_checked(path, iw_samples: int, batch_size: int | None) -> Run:
+    check(iw_samples >= 1, f"iw_samples must be ≥ 1, got {iw_samples}", params=("iw_samples",))
+    check(batch_size is None or batch_size >= 1, f"batch_size must be ≥ 1, got {batch_size}",
+          params=("batch_size",))  # fmt: skip
+    return load_run(path)
+
+
+def _measure(run: Run, data: Dataset, iw_samples, batch_size, precision, **options):
+    """The run's model on ``data`` with the run's own seed and evaluation batch size."""
+    return evaluate_dataset(run.model, run.loss_fn.likelihood, data, iw_samples=iw_samples,
+                            batch_size=batch_size or run.config.eval.batch_size,
+                            seed=run.config.train.seed, precision=precision, **options)  # fmt: skip
 
 
 def _other_data(run: Run, source, data_dir) -> tuple[Dataset, str]:
