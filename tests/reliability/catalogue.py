@@ -282,7 +282,7 @@ def _png(width: int, height: int, pixels: bytes) -> bytes:
 
 
 VALID_KEYS = (
-    "data.name, data.data_dir, data.test_fraction, data.standardize, data.size, data.examples, "
+    "data.name, data.data_dir, data.test_fraction, data.val_fraction, data.standardize, data.size, data.examples, "
     "data.factors, model.arch, model.latent_dim, model.hidden, model.channels, model.decoder, "
     "likelihood.name, balancer.name, balancer.beta, "
     "balancer.beta_norm, balancer.mean_weight, train.epochs, train.steps, train.batch_size, "
@@ -405,6 +405,9 @@ CASES = [
          "the test split of data/eleven.npy has 1 example(s) of 11; evaluation needs at least 2: "
          "use more data or a larger data.test_fraction",
          setup=_npy("data/eleven.npy", np.full((11, 4), 0.5, dtype=np.float32))),
+    Case("data-val-fraction", "a validation share of the whole training split",
+         "vaebalance train --set data.val_fraction=1",
+         "data.val_fraction must be in [0, 1)"),
     Case("data-empty-split", "a dataset too small to split",
          "vaebalance train --data data/three.npy",
          "test_fraction 0.1 of 3 examples leaves the test split empty; choose a test_fraction "
@@ -600,7 +603,7 @@ CASES = [
                                     lambda d: {**d, "file": "../model.safetensors"}))),
     Case("resume-pickle-checkpoint", "--resume with a pickle where the checkpoint tensors are",
          "vaebalance train --resume run",
-         "corrupt or unreadable safetensors file run/checkpoint/state-000000025.safetensors: "
+         "corrupt or unreadable safetensors file run/checkpoint/state-000000022.safetensors: "
          "Error while deserializing: header too large",
          setup=_run(edit=_pickle_as_state)),
     Case("resume-damaged-run-json", "--resume a run whose run.json lost its dataset entry",
@@ -716,7 +719,7 @@ CASES = [
     Case("disk-full", "a disk that fills up during training (RLIMIT_FSIZE of 32 KiB)",
          "vaebalance train --out run --epochs 2 --set model.hidden=[32] --latent-dim 4 "
          "--set train.tensorboard=false",
-         "cannot write run/checkpoint/state-000000025.safetensors: File too large",
+         "cannot write run/checkpoint/state-000000022.safetensors: File too large",
          subprocess=True, writes=True),
     # --- files that lie about their size, or bombs (checked before anything is allocated) --
     Case("data-npy-claims-too-much", "a 4 kB .npy whose header claims 100,000,000 × 1,000 float32",

@@ -48,7 +48,8 @@ def train(
     device = runtime.configure(cfg.train.threads, cfg.train.seed, cfg.train.device)
     d = cfg.data
     data = load_dataset(d.name, d.data_dir, d.test_fraction, cfg.train.seed, size=d.size,
-                        examples=d.examples, factors=d.factors)  # fmt: skip
+                        examples=d.examples, factors=d.factors,
+                        val_fraction=d.val_fraction)  # fmt: skip
     check_splits(data)
     if cfg.data.standardize:
         data = data.standardized()
@@ -78,6 +79,7 @@ def dataset_info(data: Dataset) -> dict:
         "input_dim": data.input_dim,
         "eight_bit": data.eight_bit,
         "train_examples": len(data.train),
+        "val_examples": 0 if data.val is None else len(data.val),
         "test_examples": len(data.test),
         "source": data.source,
         "scaling": data.scaling,
@@ -89,9 +91,10 @@ def dataset_info(data: Dataset) -> dict:
 def check_splits(data: Dataset) -> None:
     """The final evaluation needs two test examples; say so before any file is written."""
     if len(data.test) < 2:
+        n = len(data.train) + len(data.test) + (0 if data.val is None else len(data.val))
         raise UserError(
             f"the test split of {data.name} has {len(data.test)} example(s) of "
-            f"{len(data.train) + len(data.test)}; evaluation needs at least 2: use more data "
+            f"{n}; evaluation needs at least 2: use more data "
             "or a larger data.test_fraction"
         )
 
