@@ -11,13 +11,14 @@ backwards, a fixed weight β·σ² = m is the balance a model reaching MSE m wou
 itself, so **the first β for an MSE target m is m / σ²** (m with unit σ). That is theory, not
 a guess, but it assumes the model can reach m at that balance; the search corrects it.
 
-**The steps.** In x = log β the measured quantity y moves monotonically in expectation: log MSE
-rises with β (more weight on the KL buys less reconstruction), log rate falls. Every step is
-a secant step in (x, y):
+**The steps.** In x = log β the measured quantity y moves monotonically in expectation: y =
+log MSE rises with β (more weight on the KL buys less reconstruction); y = R, the rate, falls,
+about linearly in log β (the Gaussian rate–distortion curve read as rate against β is
+R = (K/2) log(v/β), K components of variance v) down to 0 where the posterior collapses.
+Every step is a secant step in (x, y):
 
 - one run: a step along the prior slope (d log MSE / d log β = 1 by the argument above;
-  d log R / d log β = −1/2, the Gaussian rate–distortion curve R = (K/2) log(v/β) at
-  β ≈ v/10);
+  dR / d log β = −R/2, i.e. d log R / d log β = −1/2, that curve at β ≈ v/7);
 - no bracket yet: a secant step from the run furthest towards the target, with the slope
   through it and its neighbour kept between a tenth and five times the prior (the prior
   where the secant has the wrong sign); at most a factor of :data:`MAX_FACTOR` in β per step;
@@ -49,7 +50,7 @@ INTERIOR = 0.1  # regula falsi stays this fraction of the bracket inside it
 # MAX_FACTOR), steeper is noise between close runs.
 SLOPE_RANGE_LOW, SLOPE_RANGE_HIGH = 10.0, 5.0
 MIN_BASELINE = 0.1  # runs closer than this in log β give a slope too noisy to use
-RATE_FLOOR = 0.1  # nats: a rate this low is a collapsed posterior (log taken of the floor)
+RATE_FLOOR = 0.1  # nats: a rate this low is a collapsed posterior
 BETA_RANGE = (1e-8, 1e8)
 PLATEAU_SPAN = 3.0  # runs this far apart in β that move the metric by
 PLATEAU_SLOPE = 0.02  # less than this fraction of the prior slope: a plateau
@@ -77,15 +78,22 @@ class Target:
         return TuneRow.GOALS[self.key]
 
     def search_value(self, measured: float) -> float:
-        """y, the quantity the search moves: log MSE (PSNR = −10 log10 MSE), or log rate."""
+        """y, the quantity the search moves: log MSE (PSNR = −10 log10 MSE), or the rate."""
         if self.key == PSNR:
             return -measured * math.log(10) / 10
         if self.key == RATE:
-            return math.log(max(measured, RATE_FLOOR))
+            return max(measured, 0.0)
         return math.log(max(measured, 1e-30))
 
     @property
-    def prior_slope(self) -> float:
+    def direction(self) -> float:
+        """+1 where the searched quantity rises with β (MSE), −1 where it falls (rate)."""
+        return math.copysign(1.0, PRIOR_SLOPE[self.key])
+
+    def prior_slope(self, y: float) -> float:
+        """dy/d log β expected near a run that measured y (see the module docstring)."""
+        if self.key == RATE:  # d log R / d log β = −1/2, as dR / d log β at R (≥ the target)
+            return PRIOR_SLOPE[RATE] * max(y, self.value)
         return PRIOR_SLOPE[self.key]
 
     def saturated(self, measured: float) -> bool:
@@ -127,13 +135,13 @@ def propose(history: Sequence[tuple[float, float]], target: Target, first: float
         return round_beta(first)
     y_star = target.search_value(target.value)
     points = [(math.log(b), target.search_value(v), target.saturated(v)) for b, v in history]
-    sign = math.copysign(1.0, target.prior_slope)
+    sign = target.direction
     short = [p for p in points if sign * (p[1] - y_star) < 0]  # β too small: go up
     beyond = [p for p in points if sign * (p[1] - y_star) > 0]  # β too large: go down
     if short and beyond:
-        x = _within_bracket(points, short, beyond, y_star, target.prior_slope)
+        x = _within_bracket(points, short, beyond, y_star, sign)
     else:
-        x = _extrapolate(points, y_star, target.prior_slope)
+        x = _extrapolate(points, y_star, target)
     return round_beta(math.exp(x))
 
 
@@ -165,7 +173,7 @@ def _within_bracket(points, short, beyond, y_star: float, prior: float) -> float
     return min(max(x, a), b)
 
 
-def _extrapolate(points, y_star: float, prior: float) -> float:
+def _extrapolate(points, y_star: float, target: Target) -> float:
     """A secant step from the run furthest towards the target, all runs being on one side.
 
     Under noise the run furthest along in β is the safe base: stepping from any other could
@@ -173,9 +181,10 @@ def _extrapolate(points, y_star: float, prior: float) -> float:
     widest pair where those two are too close to tell a slope from noise), kept between a
     tenth and five times the prior; the prior where the secant has the wrong sign.
     """
-    up = (y_star - points[0][1]) * prior > 0  # the direction of travel in x
+    up = (y_star - points[0][1]) * target.direction > 0  # the direction of travel in x
     ordered = sorted(points, key=lambda p: p[0], reverse=up)
     base = ordered[0]
+    prior = target.prior_slope(base[1])
     ordered = [base] + [p for p in ordered[1:] if not p[2]]  # a collapsed run tells no slope
     slope = prior
     if len(ordered) >= 2 and not base[2]:
@@ -200,17 +209,17 @@ def plateau(history: Sequence[tuple[float, float]], target: Target) -> bool:
         return False
     y_star = target.search_value(target.value)
     points = [(math.log(b), target.search_value(v)) for b, v in history]
-    sides = {math.copysign(1.0, target.prior_slope * (p[1] - y_star)) for p in points}
+    sides = {math.copysign(1.0, target.direction * (p[1] - y_star)) for p in points}
     if len(sides) > 1:
         return False
-    up = (y_star - points[0][1]) * target.prior_slope > 0
+    up = (y_star - points[0][1]) * target.direction > 0
     base, other = sorted(points, key=lambda p: p[0], reverse=up)[:2]
     if target.saturated(history[points.index(base)][1]):
         return False  # a collapsed run may come back at a smaller β
     if abs(base[0] - other[0]) < math.log(PLATEAU_SPAN):
         return False
     slope = (base[1] - other[1]) / (base[0] - other[0])
-    return slope * target.prior_slope < PLATEAU_SLOPE * target.prior_slope**2
+    return slope / target.prior_slope(base[1]) < PLATEAU_SLOPE
 
 
 def closest(rows: Sequence[TuneRow], target: Target) -> TuneRow | None:
