@@ -90,7 +90,7 @@ def test_psnr_targets_search_the_same_curve_in_decibels():
         for slope in (0.4, 0.8, 1.2):
             for offset in (0.5, 2.0):
                 mse = noisy(power_law(m, slope, offset, 0), 0.01, 0)
-                n, history = search(Target(PSNR, db), lambda b: -10 * math.log10(mse(b)), 0.01)
+                n, history = search(Target(PSNR, db), lambda b, f=mse: -10 * math.log10(f(b)), 0.01)
                 if n is None:
                     failures.append((db, slope, offset, history))
     assert failures == []
