@@ -173,3 +173,26 @@ def test_closest_and_within():
 def test_impossible_targets_are_user_errors(key, value):
     with pytest.raises(UserError):
         Target(key, value)
+
+
+def test_the_chosen_run_is_the_first_within_tolerance_and_the_constraint_is_reported():
+    from pathlib import Path
+
+    from vaebalance.sweeps.tuning import TuneResult, choose
+
+    rows = [
+        TuneRow(run="a", beta=0.01, status="finished", mse_per_element=0.013, active_units=12),
+        TuneRow(run="b", beta=0.02, status="finished", mse_per_element=0.0102, active_units=5,
+                within_tolerance=True),
+        TuneRow(run="c", beta=0.03, status="finished", mse_per_element=0.0100, active_units=4,
+                within_tolerance=True),
+    ]  # fmt: skip
+    result = TuneResult(Path("t"), Target(MSE, 0.01), 0.05, rows, "reached", 0.01)
+    choose(result, min_active_units=8)
+    assert result.chosen.run == "b"
+    assert len(result.notes) == 1 and "5 active units, fewer than the 8" in result.notes[0]
+    choose(result, min_active_units=5)
+    assert result.notes == []
+    result.rows = rows[:1]  # none within tolerance: the closest
+    choose(result, None)
+    assert result.chosen.run == "a"
