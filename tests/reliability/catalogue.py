@@ -794,9 +794,6 @@ CASES = [
     Case("tune-beta-given", "tune with β set, the very knob it searches",
          "vaebalance tune --target-mse 0.01 --set balancer.beta=2",
          "tune sets balancer.beta itself; drop balancer.beta"),
-    Case("tune-search-unknown", "an unknown search method",
-         "vaebalance tune --target-mse 0.01 --search grid",
-         "unknown search 'grid'; valid: optuna, secant"),
     Case("tune-other-command", "a tune directory made by a tune with another goal",
          "vaebalance tune --target-mse 0.02 --out t",
          "t holds a tune made by a different command (goal mse_per_element=0.01 → "

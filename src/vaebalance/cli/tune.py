@@ -11,7 +11,6 @@ from .app import app
 from .options import run_options
 
 TUNE_PNG = "frontier.png"
-SEARCHES = ("secant", "optuna")
 
 
 @app.command()
@@ -25,7 +24,6 @@ def tune(
     ),
     tolerance: float = typer.Option(0.05, help="relative distance that counts as reached"),
     max_runs: int = typer.Option(6, help="stop after this many runs, reached or not"),
-    search: str = typer.Option("secant", help="secant (from the σ-VAE balance) or optuna"),
     backend: str = typer.Option("local", help="local or ray: where each run trains"),
     out: Path = typer.Option(None, help="tune directory (default sweeps/<time>-<data>-tune)"),
     no_report: bool = typer.Option(False, "--no-report", help="no report.html per run"),
@@ -42,23 +40,18 @@ def tune(
 
     Examples:
 
-      vaebalance tune --data fashion-mnist --target-mse 0.01 --epochs 5 --out sweeps/t01
+      vaebalance tune --data fashion-mnist --target-mse 0.01 --epochs 5
 
       vaebalance tune --target-rate 20 --min-active-units 8 --epochs 20
 
-      vaebalance tune --target-psnr 22 --tolerance 0.02 --max-runs 8 --out sweeps/t01
+      vaebalance tune --target-psnr 22 --tolerance 0.02 --max-runs 8 --out sweeps/t22
     """
     from ..config import build_config
-    from ..errors import UserError, unknown_choice
     from ..report import try_write_report
     from ..sweeps.tuning import default_tune_dir, run_tune
     from .tune_console import TuneConsole
 
     target = _target(target_mse, target_psnr, target_rate)
-    if search not in SEARCHES:
-        raise unknown_choice("search", search, SEARCHES)
-    if search == "optuna":
-        raise UserError("--search optuna is not available yet; use --search secant")
     base = build_config(config_file, overrides)
     out = out or default_tune_dir(base)
     console = TuneConsole(target, tolerance, quiet)
