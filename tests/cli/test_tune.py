@@ -76,7 +76,13 @@ def test_a_repeated_tune_trains_nothing_and_a_larger_budget_goes_on(tuned, capsy
     assert stamps(out, rows) == before  # nothing retrained
     printed = capsys.readouterr()
     assert printed.err.count("finished before") == len(rows)
-    assert "vaebalance train --from" in printed.out
+    # The last line is the command that reproduces the chosen run: it parses and has its β.
+    command = printed.out.strip().splitlines()[-1].split("vaebalance ", 1)[1].split()
+    chosen = read_json(out / "tune.json")["chosen"]
+    assert command[:3] == ["train", "--from", str(out / chosen)]
+    main([*command, "--print-config"])
+    config = json.loads(capsys.readouterr().out)
+    assert config["balancer"]["beta"] == next(r["beta"] for r in rows if r["run"] == chosen)
     if rows[-1]["within_tolerance"] == "False":  # not reached in 3: one more run continues it
         assert tune(out, "--max-runs", "4") == 0
         more = read_csv(out / "tune.csv")

@@ -68,9 +68,10 @@ class TuneConsole:
             print(f"why: {_why(result)}")
             for note in result.notes:
                 print(f"note: {note}")
-            print(f"reproduce or extend it: vaebalance train --from {result.path / chosen.run} "
-                  "--out runs/NEW [--epochs N ...]")  # fmt: skip
         print(f"results: {result.path / TUNE_CSV}, {result.path / TUNE_JSON}, {plot}")
+        if chosen is not None:
+            print(f"reproduce it (add --epochs N to train it longer): vaebalance train --from "
+                  f"{result.path / chosen.run} --out runs/{chosen.run}")  # fmt: skip
 
 
 def _why_stopped(result: TuneResult) -> str:
