@@ -9,7 +9,7 @@ the goal's metric against β on log axes, each run numbered in the order the sea
 from __future__ import annotations
 
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from ..schema import TuneRow
 from ..sweeps.frontier import pareto_front
@@ -88,6 +88,8 @@ def _search(ax, rows, key, target, tolerance, chosen, order) -> None:
     ax.axhline(target, color=BAND, lw=1.2)
     _star(ax, rows, chosen, xs, ys)
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # 0.01, 0.02, 0.05, 0.1, …
+    _plain_log(ax.xaxis, minor=False)
     if key != TuneRow.key.psnr_db:
         ax.set_yscale("log")
         _plain_log(ax.yaxis)
@@ -97,11 +99,12 @@ def _search(ax, rows, key, target, tolerance, chosen, order) -> None:
     ax.grid(alpha=0.25, which="both")
 
 
-def _plain_log(axis) -> None:
-    """Log-scale ticks as plain numbers (0.02, not 2×10⁻²)."""
+def _plain_log(axis, minor: bool = True) -> None:
+    """Log-scale ticks as plain numbers (0.02, not 2×10⁻²); minor ones labelled only where
+    the axis spans too little for major ticks to say enough."""
     plain = FuncFormatter(lambda v, _: f"{v:g}")
     axis.set_major_formatter(plain)
-    axis.set_minor_formatter(plain)
+    axis.set_minor_formatter(plain if minor else NullFormatter())
 
 
 def _star(ax, rows, chosen, xs, ys) -> None:
