@@ -122,34 +122,47 @@ def run_tune(
             on_start(path)
         walls = {r.get(TuneRow.key.run): r for r in read_csv(path / TUNE_CSV)}
         while len(result.rows) < max_runs:
-            history = [(r.beta, r[target.key]) for r in result.rows]
-            if plateau(history, target):
-                result.stopped = "plateau"  # the target is beyond what β can reach here
+            beta = _next_beta(result)
+            if beta is None:
                 break
-            beta = propose(history, target, first)
-            if any(r.beta == beta for r in result.rows):
-                result.stopped = "repeat"  # the search has nowhere new to go: noise-limited
-                break
-            name = f"run{len(result.rows) + 1:02d}_beta-{beta:g}"
-            task = Task(name, {KNOB: repr(beta)}, str(path / name),
-                        cfg.with_value(KNOB, beta).to_dict(), after_run)  # fmt: skip
-            row = _finished(task, beta, walls.get(name))
-            before = row is not None
-            if row is None:
-                row = _run(run_on, task, beta)
+            row, before = _one_run(path, cfg, beta, len(result.rows) + 1, walls, run_on, after_run)
             row = _judge(row, target, tolerance)
             result.rows.append(row)
             _write(result, record, min_active_units)
             if on_row:
                 on_row(row, before)
-            if row.status != "finished":
-                result.stopped = "failed"
-                break
-            if row.within_tolerance:
-                result.stopped = "reached"
+            if not row.finished or row.within_tolerance:
+                result.stopped = "reached" if row.finished else "failed"
                 break
         _write(result, record, min_active_units)
     return result
+
+
+def _next_beta(result: TuneResult) -> float | None:
+    """The next β to try, or None (with the reason in ``result.stopped``) when trying more
+    along this search is pointless: the target lies beyond a plateau, or the search proposes
+    a β it has tried (the metric is not monotone at this scale: noise-limited)."""
+    history = [(r.beta, r[result.target.key]) for r in result.rows]
+    if plateau(history, result.target):
+        result.stopped = "plateau"
+        return None
+    beta = propose(history, result.target, result.first_beta)
+    if any(r.beta == beta for r in result.rows):
+        result.stopped = "repeat"
+        return None
+    return beta
+
+
+def _one_run(path, cfg, beta, number, walls, run_on, after_run) -> tuple[TuneRow, bool]:
+    """The row of run ``number`` at ``beta``: read back if it finished before, else trained
+    (or resumed from its checkpoint) by the backend; and whether it had finished before."""
+    name = f"run{number:02d}_beta-{beta:g}"
+    task = Task(name, {KNOB: repr(beta)}, str(path / name), cfg.with_value(KNOB, beta).to_dict(),
+                after_run)  # fmt: skip
+    row = _finished(task, beta, walls.get(name))
+    if row is not None:
+        return row, True
+    return _run(run_on, task, beta), False
 
 
 def _run(run_on, task: Task, beta: float) -> TuneRow:
