@@ -50,6 +50,7 @@ INTERIOR = 0.1  # regula falsi stays this fraction of the bracket inside it
 # MAX_FACTOR), steeper is noise between close runs.
 SLOPE_RANGE_LOW, SLOPE_RANGE_HIGH = 10.0, 5.0
 MIN_BASELINE = 0.1  # runs closer than this in log β give a slope too noisy to use
+FLAT_SPAN = 1.3  # runs this far apart in β whose metric moved the wrong way: a flat curve
 RATE_FLOOR = 0.1  # nats: a rate this low is a collapsed posterior
 BETA_RANGE = (1e-8, 1e8)
 PLATEAU_SPAN = 3.0  # runs this far apart in β that move the metric by
@@ -179,7 +180,9 @@ def _extrapolate(points, y_star: float, target: Target) -> float:
     Under noise the run furthest along in β is the safe base: stepping from any other could
     propose a β already tried. The slope is the secant through the two furthest runs (or the
     widest pair where those two are too close to tell a slope from noise), kept between a
-    tenth and five times the prior; the prior where the secant has the wrong sign.
+    tenth and five times the prior; a tenth of it where the secant has the wrong sign over
+    a factor :data:`FLAT_SPAN` in β (the change is below the noise: the curve is flat there),
+    the prior over a narrower one.
     """
     up = (y_star - points[0][1]) * target.direction > 0  # the direction of travel in x
     ordered = sorted(points, key=lambda p: p[0], reverse=up)
@@ -189,11 +192,14 @@ def _extrapolate(points, y_star: float, target: Target) -> float:
     slope = prior
     if len(ordered) >= 2 and not base[2]:
         other = ordered[1] if abs(ordered[1][0] - base[0]) >= MIN_BASELINE else ordered[-1]
-        if other[0] != base[0]:
+        if abs(other[0] - base[0]) >= MIN_BASELINE:
             measured = (base[1] - other[1]) / (base[0] - other[0])
+            # The wrong sign over a wide baseline: noise larger than the change, i.e. flat.
+            low, high = sorted((prior / SLOPE_RANGE_LOW, prior * SLOPE_RANGE_HIGH))
             if measured * prior > 0:
-                low, high = sorted((prior / SLOPE_RANGE_LOW, prior * SLOPE_RANGE_HIGH))
                 slope = min(max(measured, low), high)
+            elif abs(other[0] - base[0]) >= math.log(FLAT_SPAN):
+                slope = low
     step = (y_star - base[1]) / slope
     limit = math.log(MAX_FACTOR)
     return base[0] + min(max(step, -limit), limit)
