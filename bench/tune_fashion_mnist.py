@@ -5,7 +5,8 @@ one thread per run. Prints the README's table (target, runs, reached, off, β, w
 writes the first target's frontier plot where ``--image`` says. Each target's tune directory
 is kept under ``--out``, so repeating the command reads finished runs back.
 
-    .venv/bin/python bench/tune_fashion_mnist.py --targets 0.02 0.03 --out /tmp/tune_bench
+    .venv/bin/python bench/tune_fashion_mnist.py --out /tmp/tune_bench \
+        --image docs/images/tune_fashion_mnist.png
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ BASE = [
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--targets", type=float, nargs="+", default=[0.02, 0.03])
+    parser.add_argument("--targets", type=float, nargs="+", default=[0.02, 0.03, 0.015, 0.01])
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=Path("/tmp/tune_bench"))
     parser.add_argument("--image", type=Path, default=None)
