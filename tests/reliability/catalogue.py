@@ -775,6 +775,38 @@ CASES = [
          "the dataset 'digits' has no generative factors, so the factor metrics cannot be "
          "computed; give a factors file with --factors (one row of integers per example)",
          setup=_run("run")),
+    # --- tune -----------------------------------------------------------------------------
+    Case("tune-no-goal", "tune without a goal",
+         "vaebalance tune",
+         "give exactly one goal: --target-mse, --target-psnr or --target-rate"),
+    Case("tune-two-goals", "tune with two goals at once",
+         "vaebalance tune --target-mse 0.01 --target-rate 20",
+         "give exactly one goal: --target-mse, --target-psnr or --target-rate"),
+    Case("tune-target-not-positive", "an MSE target of zero",
+         "vaebalance tune --target-mse 0",
+         "the target MSE per element must be > 0, got 0"),
+    Case("tune-tolerance", "a tolerance outside (0, 1)",
+         "vaebalance tune --target-mse 0.01 --tolerance 5",
+         "--tolerance must be in (0, 1), got 5"),
+    Case("tune-max-runs", "no runs allowed",
+         "vaebalance tune --target-mse 0.01 --max-runs 0",
+         "--max-runs must be ≥ 1, got 0"),
+    Case("tune-balancer", "tune with a balancer other than the constant β it searches",
+         "vaebalance tune --target-mse 0.01 --balancer geco",
+         "tune searches β of the constant balancer; drop --balancer geco"),
+    Case("tune-beta-given", "tune with β set, the very knob it searches",
+         "vaebalance tune --target-mse 0.01 --set balancer.beta=2",
+         "tune sets balancer.beta itself; drop balancer.beta"),
+    Case("tune-other-command", "a tune directory made by a tune with another goal",
+         "vaebalance tune --target-mse 0.02 --out t",
+         "t holds a tune made by a different command (goal mse_per_element=0.01 → "
+         "mse_per_element=0.02); repeat that command to resume it, or give a new --out",
+         setup=_file("t/tune.json", json.dumps({"command": {"base_config": {},
+                                                            "goal": ["mse_per_element", 0.01]}}))),
+    Case("tune-not-a-tune", "a tune into a directory that holds something else",
+         "vaebalance tune --target-mse 0.01 --out t",
+         "t exists, is not empty and is not a tune (no tune.json)",
+         setup=_file("t/notes.txt", "mine")),
 ]
 # fmt: on
 
