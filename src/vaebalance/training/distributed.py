@@ -33,6 +33,9 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import re
+import signal
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -122,9 +125,17 @@ def setup(
             "nccl" if cuda else "gloo", timeout=timedelta(seconds=timeout_seconds())
         )
         atexit.register(_leave)
+        if threading.current_thread() is threading.main_thread():
+            # torchrun stops the other processes with SIGTERM when one fails: stop like Ctrl-C,
+            # so the run is marked interrupted (its last checkpoint resumes).
+            signal.signal(signal.SIGTERM, _interrupt)
     if threads is None and not cuda:
         threads = max(1, (os.cpu_count() or 1) // world.local_size)
     return world, device, threads
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _leave() -> None:
@@ -156,7 +167,9 @@ def _collective(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except (RuntimeError, dist.DistError) as e:
-        first = (str(e).strip().splitlines() or [""])[0][:200]
+        # gloo's text starts with its source location and runs on: keep the first sentence.
+        first = re.sub(r"^\[[^\]]*\]\s*", "", (str(e).strip().splitlines() or [""])[0])
+        first = first.split(". ")[0][:160]
         world = current()
         where = f"process {world.rank} of {world.size}" if world else "this process"
         raise PeerLost(
