@@ -20,7 +20,7 @@ WORKER = str(Path(__file__).with_name("torchrun_worker.py"))
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
 TINY = ["--quiet", "--no-report", "--set", "model.hidden=[32]", "--set", "model.latent_dim=4",
         "--set", "train.threads=1", "--set", "train.tensorboard=false",
-        "--set", "eval.iw_samples=0"]  # fmt: skip
+        "--set", "eval.iw_samples=10"]  # fmt: skip
 # Max |Δw| allowed between the 2-process and the 1-process weights after ~44 Adam steps: the
 # only difference is float summation order (measured ~3e-6 with the defaults).
 WEIGHT_TOLERANCE = 1e-5
@@ -73,6 +73,11 @@ def test_two_processes_train_like_one(tmp_path, balancer):
     assert w1.keys() == w2.keys()
     diff = max((w1[k].double() - w2[k].double()).abs().max().item() for k in w1)
     assert diff <= WEIGHT_TOLERANCE
+
+    # The final evaluation, its IWAE sharded across the processes: one process's numbers.
+    m1, m2 = (read_json(tmp_path / d / "metrics.json") for d in ("one", "two"))
+    for key in ("nll_iw_nats", "elbo_nats", "rate_nats", "mse_per_element"):
+        assert m2[key] == pytest.approx(m1[key], rel=1e-4, abs=1e-6), key
 
     # Only process 0 wrote: process 1 created, wrote or renamed nothing in the test folder.
     def written(rank):

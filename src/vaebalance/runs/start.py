@@ -192,7 +192,7 @@ def _trackers(run: RunDir, trainer: Trainer) -> list:
 
 def _fit(run: RunDir, trainer: Trainer) -> RunMetrics | None:
     if trainer.checkpoint_dir is None:  # a process of a torchrun job other than process 0
-        trainer.fit()
+        final_metrics(trainer, trainer.fit())  # its share of the final IWAE; process 0 writes
         return None
     trackers = _trackers(run, trainer)
     try:

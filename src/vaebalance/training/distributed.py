@@ -206,16 +206,21 @@ class DataParallel:
         flat = self.mean(flat)
         return Stats(flat[0], flat[1], flat[3:], flat[2], stats.step)
 
+    def shard(self, n: int) -> tuple[int, int]:
+        """This process's examples [lo, hi) of n (an evaluation's share)."""
+        return self.world.shard(n)
+
     def mean(self, tensor: torch.Tensor) -> torch.Tensor:
         """The mean of ``tensor`` over the processes (a new tensor)."""
-        out = tensor.detach().clone()
-        _collective(dist.all_reduce, out)
-        return out.div_(self.world.size)
+        return self.sum(tensor).div_(self.world.size)
 
     def sum(self, tensor: torch.Tensor) -> torch.Tensor:
+        """The sum of ``tensor`` over the processes (a new tensor on its device)."""
         out = tensor.detach().clone()
+        if dist.get_backend() == "nccl" and out.device.type != "cuda":  # nccl: CUDA tensors
+            out = out.cuda()
         _collective(dist.all_reduce, out)
-        return out
+        return out.to(tensor.device)
 
     def average_gradients(self, grads: list[torch.Tensor]) -> None:
         """Replace every gradient by its mean over the processes, in one all-reduce."""
