@@ -6,7 +6,8 @@
   step (read on the host, a sync the real loop never makes) and every file or folder the
   process created, wrote or renamed into place (Python's audit events: open for writing,
   os.rename/os.replace, os.mkdir);
-- ``KILL_RANK`` and ``KILL_AT_STEP``: that process SIGKILLs itself at that training step.
+- ``KILL_RANK`` and ``KILL_AT_STEP``: that process SIGKILLs itself at that training step
+  (``KILL_SIGNAL=SIGSTOP``: it freezes instead, a process that stops answering).
 """
 
 import atexit
@@ -45,7 +46,7 @@ def traced_forward(self, *args, **kwargs):
         betas.append(float(out.beta))
         if RANK == int(os.environ.get("KILL_RANK", "-1")):
             if len(betas) == int(os.environ["KILL_AT_STEP"]):
-                os.kill(os.getpid(), signal.SIGKILL)
+                os.kill(os.getpid(), getattr(signal, os.environ.get("KILL_SIGNAL", "SIGKILL")))
     return out
 
 
