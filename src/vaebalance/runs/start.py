@@ -48,7 +48,8 @@ def train(
     device = runtime.configure(cfg.train.threads, cfg.train.seed, cfg.train.device)
     d = cfg.data
     data = load_dataset(d.name, d.data_dir, d.test_fraction, cfg.train.seed, size=d.size,
-                        examples=d.examples, factors=d.factors)  # fmt: skip
+                        examples=d.examples, factors=d.factors,
+                        val_fraction=d.val_fraction)  # fmt: skip
     check_splits(data)
     if cfg.data.standardize:
         data = data.standardized()
@@ -78,6 +79,7 @@ def dataset_info(data: Dataset) -> dict:
         "input_dim": data.input_dim,
         "eight_bit": data.eight_bit,
         "train_examples": len(data.train),
+        "val_examples": 0 if data.val is None else len(data.val),
         "test_examples": len(data.test),
         "source": data.source,
         "scaling": data.scaling,
