@@ -65,12 +65,12 @@ def test_evaluate_split_leaves_the_global_rng_where_it_was():
     trainer = make_trainer()
     before = torch.get_rng_state()
     first = evaluate_split(
-        trainer.model, trainer.loss_fn, trainer.data, trainer.test_x, trainer.cfg
+        trainer.model, trainer.loss_fn, trainer.data, trainer.held_out_x, trainer.cfg
     )
     assert torch.equal(torch.get_rng_state(), before)
     torch.manual_seed(12345)  # its own seed: the result does not depend on the caller's stream
     again = evaluate_split(
-        trainer.model, trainer.loss_fn, trainer.data, trainer.test_x, trainer.cfg
+        trainer.model, trainer.loss_fn, trainer.data, trainer.held_out_x, trainer.cfg
     )
     assert first == again
 

@@ -17,6 +17,7 @@ from vaebalance.data.images import IMAGE_SUFFIXES, load_image_folder
 from vaebalance.data.split import check_test_fraction
 from vaebalance.data.sprites import DEFAULT_EXAMPLES, DEFAULT_SIZE, load_sprites_dataset
 from vaebalance.data.tabular import load_csv_dataset
+from vaebalance.data.validation import hold_out, reapply
 from vaebalance.errors import UserError, check
 
 NamedLoader = Callable[[str | None, float, int], Dataset]
@@ -61,6 +62,7 @@ def load_dataset(
     size: int | None = None,
     examples: int | None = None,
     factors: str | os.PathLike | None = None,
+    val_fraction: float = 0.0,
 ) -> Dataset:
     """Load a dataset by name (see :func:`dataset_names`), by path, or from a stored source.
 
@@ -76,6 +78,8 @@ def load_dataset(
         examples: How many examples a rendered source draws (``sprites``: default 20,000).
         factors: A file of generative factors, one integer row per example
             (:func:`~vaebalance.data.factors.read_factors`), attached to the splits.
+        val_fraction: Share of the training examples held out for validation
+            (:func:`~vaebalance.data.validation.hold_out`, seeded by ``seed``); 0: none.
 
     Raises:
         UserError: For an unknown name, a missing path, or any problem with the data.
@@ -104,7 +108,8 @@ def load_dataset(
         if not path.exists():
             raise _not_found(spec)
         data = load_path(path, spec, test_fraction, seed)
-    return data if factors is None else attach_factors(data, factors)
+    data = data if factors is None else attach_factors(data, factors)
+    return hold_out(data, val_fraction, seed)
 
 
 def _not_found(spec: str) -> UserError:
@@ -144,7 +149,8 @@ def load_from_source(source: Mapping) -> Dataset:
     check(isinstance(source, Mapping), f"a dataset source must be a dict, got {source!r}")
     data = _load_source(source)
     factors = source.get("factors")
-    return data if factors is None else attach_factors(data, factors)
+    data = data if factors is None else attach_factors(data, factors)
+    return reapply(data, source)
 
 
 def _load_source(source: Mapping) -> Dataset:

@@ -51,7 +51,8 @@ def train(
     world, device = _start_process(cfg)
     d = cfg.data
     data = load_dataset(d.name, d.data_dir, d.test_fraction, cfg.train.seed, size=d.size,
-                        examples=d.examples, factors=d.factors)  # fmt: skip
+                        examples=d.examples, factors=d.factors,
+                        val_fraction=d.val_fraction)  # fmt: skip
     check_splits(data)
     if cfg.data.standardize:
         data = data.standardized()
@@ -101,6 +102,7 @@ def dataset_info(data: Dataset) -> dict:
         "input_dim": data.input_dim,
         "eight_bit": data.eight_bit,
         "train_examples": len(data.train),
+        "val_examples": 0 if data.val is None else len(data.val),
         "test_examples": len(data.test),
         "source": data.source,
         "scaling": data.scaling,

@@ -6,7 +6,8 @@ are summed on the device and read once per epoch, and a non-finite loss or gradi
 optimizer step through Adam's ``found_inf`` input (the mechanism AMP's GradScaler uses),
 counted on the device and checked every few steps.
 
-After each epoch the trainer evaluates the test split (:func:`evaluate_split`), hands the
+After each epoch the trainer evaluates the held-out split — validation where the data has
+one, else test — (:func:`evaluate_split`), hands the
 epoch's records to its trackers and writes a checkpoint; it knows nothing else about run
 directories (that is :mod:`vaebalance.runs`).
 """
@@ -44,7 +45,8 @@ class Hooks:
 
     on_start: Callable[[int, int], None] | None = None  # (samples done, samples in all)
     on_samples: Callable[[int], None] | None = None  # called with the batch size, host-only
-    on_epoch_end: Callable[[dict], None] | None = None  # {"train": record, "test": record}
+    # {"train": record, "held_out": record}; the held-out record's split says which it is
+    on_epoch_end: Callable[[dict], None] | None = None
     on_checkpoint: Callable[[TrainState], None] | None = None
 
 
@@ -102,7 +104,8 @@ class Trainer:
         self.checkpoint_dir, self.hooks = checkpoint_dir, hooks or Hooks()
         self.state = TrainState()
         self.train_x = data.train.to(device)
-        self.test_x = data.test.to(device)
+        self.held_out_split, held_out = data.held_out
+        self.held_out_x = held_out.to(device)
         self.steps_per_epoch = steps_per_epoch(cfg, len(self.train_x))
         self.total_steps = total_steps(cfg, len(self.train_x))
         # Under torchrun: this process's shard of each batch, averaged statistics and gradients.
@@ -124,15 +127,15 @@ class Trainer:
             start = time.perf_counter()
             train_stats, skipped = self.train_epoch()
             train_seconds = time.perf_counter() - start
-            test_row = evaluate_split(self.model, self.loss_fn, self.data, self.test_x, self.cfg,
-                                      self.parallel)  # fmt: skip
+            held_out = evaluate_split(self.model, self.loss_fn, self.data, self.held_out_x,
+                                      self.cfg, self.parallel)  # fmt: skip
             elapsed = time.perf_counter() - start
             self.state.seconds += elapsed
             self.state.epoch += 1
-            records = self._records(train_stats, skipped, test_row, elapsed, train_seconds)
+            records = self._records(train_stats, skipped, held_out, elapsed, train_seconds)
             self.state.history += [r.to_json() for r in records]
             if self.hooks.on_epoch_end:
-                self.hooks.on_epoch_end({"train": records[0], "test": records[1]})
+                self.hooks.on_epoch_end({"train": records[0], "held_out": records[1]})
             for tracker in trackers:
                 tracker.log_epoch(self.state, records, self.model, self.loss_fn.likelihood)
             if self.checkpoint_dir is not None:
@@ -232,7 +235,7 @@ class Trainer:
                 "are the last finite ones"
             )
 
-    def _records(self, train_stats, skipped, test_row, elapsed, train_seconds):
+    def _records(self, train_stats, skipped, held_out, elapsed, train_seconds):
         balancer, status = self._balancer_summary()
         met = None if status is None else status.met
         common = dict(epoch=self.state.epoch, step=self.state.step, seconds=elapsed,
@@ -241,7 +244,7 @@ class Trainer:
         return [
             _record(train_stats, split="train", **common, skipped_steps=skipped,
                     train_seconds=train_seconds),
-            _record(test_row, split="test", **common),
+            _record(held_out, split=self.held_out_split, **common),
         ]  # fmt: skip
 
     def _balancer_summary(self):
