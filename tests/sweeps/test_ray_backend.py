@@ -4,6 +4,7 @@ Skipped where ray is not installed (the [ray] extra; CI installs it)."""
 
 import os
 import signal
+import subprocess
 import sys
 
 import pytest
@@ -64,3 +65,14 @@ def test_a_lost_worker_leaves_its_run_incomplete_and_a_rerun_completes_it(tmp_pa
     again = run_sweep(tiny(), GRID, out, backend="ray")
     assert [r.status for r in again.rows] == ["finished", "finished"]
     assert [r["run"] for r in read_csv(out / "sweep.csv")] == ["beta-0.5", "beta-2"]
+
+
+def test_a_cluster_out_of_reach_is_one_line_and_writes_nothing(tmp_path):
+    cmd = [sys.executable, "-m", "vaebalance", "sweep", "--backend", "ray", "--address",
+           "not-an-address", "--grid", "balancer.beta=0.5,2", "--out", str(tmp_path / "s")]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: cannot connect to the Ray cluster at 'not-an-address'")
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "s").exists()

@@ -98,11 +98,7 @@ def run_ray(tasks: list[Task], workers: int, on_row: OnRow, address: str | None 
     """
     import ray  # optional: the [ray] extra, checked by get_backend
 
-    if not ray.is_initialized():
-        if address is None and not os.environ.get("RAY_ADDRESS"):
-            ray.init(include_dashboard=False, log_to_driver=False)
-        else:
-            ray.init(address=address, log_to_driver=False)
+    connect_ray(address)
     remote = ray.remote(run_task)
     remotes = {}
     for task in tasks:
@@ -120,6 +116,28 @@ def run_ray(tasks: list[Task], workers: int, on_row: OnRow, address: str | None 
         for ref in pending:  # an interrupted sweep: its runs resume when it is repeated
             ray.cancel(ref, force=True)
         raise
+
+
+def connect_ray(address: str | None) -> None:
+    """Join the Ray cluster at ``address`` (see :func:`run_ray`) unless Ray is initialised; a
+    cluster that cannot be reached is one line, before the sweep writes anything."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    where = address or os.environ.get("RAY_ADDRESS")
+    try:
+        if where is None:
+            ray.init(include_dashboard=False, log_to_driver=False)
+        else:
+            ray.init(address=address, log_to_driver=False)
+    except Exception as e:  # Ray raises ConnectionError, RuntimeError, ValueError, ...
+        why = " ".join(str(e).split())[:200]
+        what = f"connect to the Ray cluster at {where!r}" if where else "start a local Ray"
+        raise UserError(
+            f"cannot {what} ({type(e).__name__}: {why}); start one with `ray start --head` "
+            "and give --address auto, or ray://HOST:10001 for a remote one"
+        ) from None
 
 
 def _ray_row(ray, ref, task: Task) -> SweepRow:
@@ -150,5 +168,6 @@ def get_backend(name: str, address: str | None = None) -> Backend:
             raise UserError(
                 "--backend ray needs the ray package: pip install 'vaebalance[ray]'"
             ) from None
+        connect_ray(address)
         return partial(run_ray, address=address)
     return BACKENDS[name]
