@@ -52,6 +52,7 @@ class Case:
     setup: Setup | None = None
     subprocess: bool = False  # run as a real process, to prove there is no traceback
     writes: bool = False  # the command may write (disk full); checked by its own test
+    env: dict[str, str] | None = None  # environment variables set for the command (torchrun's)
 
 
 class Evil:
@@ -807,6 +808,16 @@ CASES = [
          "vaebalance tune --target-mse 0.01 --out t",
          "t exists, is not empty and is not a tune (no tune.json)",
          setup=_file("t/notes.txt", "mine")),
+    # --- more than one process (torchrun sets WORLD_SIZE and RANK) --------------------
+    Case("dist-batch-indivisible", "a global batch that 3 processes cannot share",
+         "torchrun --nproc_per_node 3 -m vaebalance train --set train.batch_size=64",
+         "train.batch_size=64 is the batch of all 3 processes together and must divide by 3: "
+         "use a multiple of 3, e.g. 63",
+         env={"WORLD_SIZE": "3", "RANK": "0", "LOCAL_RANK": "0"}),
+    Case("dist-bad-timeout", "a timeout for lost processes that is not a number",
+         "VAEBALANCE_DIST_TIMEOUT=soon torchrun --nproc_per_node 2 -m vaebalance train",
+         "VAEBALANCE_DIST_TIMEOUT='soon' must be a number of seconds > 0",
+         env={"WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0", "VAEBALANCE_DIST_TIMEOUT": "soon"}),
 ]
 # fmt: on
 

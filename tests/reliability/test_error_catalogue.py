@@ -39,7 +39,12 @@ def test_bad_input_gives_one_line_exit_2_and_leaves_files_alone(
     if case.setup:
         case.setup(cwd, base_run)
     before = snapshot(cwd)
-    args = shlex.split(case.command)[1:]
+    words = shlex.split(case.command)
+    args = words[
+        words.index("vaebalance") + 1 :
+    ]  # after `vaebalance` or `torchrun ... -m vaebalance`
+    for key, value in (case.env or {}).items():
+        monkeypatch.setenv(key, value)
     if case.subprocess:
         proc = cli_subprocess(args, cwd)
         code, err = proc.returncode, proc.stderr

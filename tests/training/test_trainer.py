@@ -47,7 +47,7 @@ def test_training_ends_the_same_with_or_without_evaluation(monkeypatch, balancer
     evaluated = make_trainer(*extra)
     evaluated.fit()
 
-    def no_evaluation(model, loss_fn, data, x_all, cfg):
+    def no_evaluation(model, loss_fn, data, x_all, cfg, parallel=None):
         return trainer_module.StepStats.of([math.nan] * 6)
 
     monkeypatch.setattr(trainer_module, "evaluate_split", no_evaluation)
