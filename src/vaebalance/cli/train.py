@@ -44,7 +44,7 @@ def train(
       vaebalance train --from runs/OLD --set balancer.name=geco --set balancer.target_mse=0.03
     """
     from ..config import build_config
-    from ..runs import RunInterrupted
+    from ..runs import RunDir, RunInterrupted
 
     progress = Progress(quiet)
     try:
@@ -64,9 +64,14 @@ def train(
             from ..runs import train as train_run
 
             path, metrics = train_run(cfg, out, progress.hooks())
-    except RunInterrupted as e:
+    except KeyboardInterrupt as e:
         progress.close()
-        print(f"interrupted; resume with `vaebalance train --resume {e.path}`", file=sys.stderr)
+        # Interrupted while a run was being marked stopped (e.g. torchrun's SIGTERM arriving as
+        # a lost peer is handled): the run is still the one named by --out.
+        path = e.path if isinstance(e, RunInterrupted) else (resume or out)
+        if path is None or not RunDir(path).is_run():
+            raise
+        print(f"interrupted; resume with `vaebalance train --resume {path}`", file=sys.stderr)
         raise SystemExit(130) from None
     progress.close()
     if metrics is None:  # another process of a torchrun job: process 0 reports

@@ -135,6 +135,9 @@ def setup(
 
 
 def _interrupt(signum, frame) -> None:
+    # Once: a second SIGTERM while the first is being handled (the run being marked
+    # interrupted) would cut that short.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
