@@ -148,3 +148,12 @@ def test_a_schedule_the_run_ended_before_finishing_is_a_finding_with_its_fix():
     assert "25% of the way" in v.message and v.fix_args == ("--set", "train.epochs=80")
     done = {**m, "schedule_completed": 1.0}
     assert "schedule-unfinished" not in codes(diagnose(done, config=config))
+
+
+@pytest.mark.parametrize("beta, fix", [(0.01, "balancer.beta=1"), (1.0, "balancer.beta=2"),
+                                       (3.0, "balancer.beta=6")])  # fmt: skip
+def test_an_ignored_kl_under_a_fixed_beta_is_fixed_by_one_step_of_beta(beta, fix):
+    m = {**HEALTHY, "moment_kl_nats": 16.0, "beta": beta}  # 1 nat per dim from the prior
+    config = {"balancer": {"name": "constant", "beta": beta}}
+    (v,) = [v for v in diagnose(m, [], config) if v.code == "kl-ignored"]
+    assert v.fix_args == ("--set", fix)
