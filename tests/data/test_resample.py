@@ -31,7 +31,9 @@ def test_halving_averages_each_two_by_two_block():
 
 
 def test_doubling_keeps_a_constant_image_constant_and_float_range():
-    data = Dataset("flat", torch.full((2, 1, 3, 3), 0.25), torch.full((1, 1, 3, 3), 0.25), (1, 3, 3))
+    data = Dataset(
+        "flat", torch.full((2, 1, 3, 3), 0.25), torch.full((1, 1, 3, 3), 0.25), (1, 3, 3)
+    )
     big = resize(data, 6)
     assert big.train.shape == (2, 1, 6, 6) and torch.allclose(big.train, torch.tensor(0.25))
 

@@ -85,17 +85,34 @@ class StudyPlan:
 # gives the wall times). Examples are train + test; the MLP is the same in every cell.
 PLANS = {
     "fashion-mnist": StudyPlan(
-        "fashion-mnist", (14, 28, 56), (4, 16, 64), 1, Targets(0.015, 1.5),
-        ("data.examples=10000", "model.hidden=[256,128]", "train.epochs=5",
-         "eval.iw_samples=20"),
+        "fashion-mnist",
+        (14, 28, 56),
+        (4, 16, 64),
+        1,
+        Targets(0.015, 1.5),
+        ("data.examples=10000", "model.hidden=[256,128]", "train.epochs=5", "eval.iw_samples=20"),
     ),  # fmt: skip
     "sprites": StudyPlan(
-        "sprites", (32, 64), (4, 16, 64), 1, Targets(0.01, 1.5),
-        ("data.examples=10000", "model.hidden=[256,128]", "train.epochs=5",
-         "eval.iw_samples=20", "eval.factor_metrics=false"), mig=True,
+        "sprites",
+        (32, 64),
+        (4, 16, 64),
+        1,
+        Targets(0.01, 1.5),
+        (
+            "data.examples=10000",
+            "model.hidden=[256,128]",
+            "train.epochs=5",
+            "eval.iw_samples=20",
+            "eval.factor_metrics=false",
+        ),
+        mig=True,
     ),  # fmt: skip
     "digits": StudyPlan(
-        "digits", (4, 8, 16), (2, 8, 32), 1, Targets(0.02, 1.5),
+        "digits",
+        (4, 8, 16),
+        (2, 8, 32),
+        1,
+        Targets(0.02, 1.5),
         ("model.hidden=[128,64]", "train.epochs=30", "eval.iw_samples=20"),
     ),  # fmt: skip
 }
@@ -227,4 +244,14 @@ def read_study(path: str | Path) -> list[StudyRow]:
     path = Path(path)
     if not (path / STUDY_CSV).is_file():
         raise UserError(f"{path} is not a study directory (no {STUDY_CSV})")
-    return [StudyRow.from_json(r) for r in read_csv(path / STUDY_CSV)]
+    return [StudyRow.from_json({k: _cell(v) for k, v in r.items()})
+            for r in read_csv(path / STUDY_CSV)]  # fmt: skip
+
+
+def _cell(value):
+    """A CSV cell back as written: empty is not measured, True/False are booleans."""
+    return (
+        {"": None, "True": True, "False": False}.get(value, value)
+        if isinstance(value, str)
+        else value
+    )
