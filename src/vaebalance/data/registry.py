@@ -14,9 +14,9 @@ from vaebalance.data.digits import load_digits_dataset
 from vaebalance.data.factors import attach_factors
 from vaebalance.data.idx import find_idx_dir, has_idx_files, load_idx_dataset
 from vaebalance.data.images import IMAGE_SUFFIXES, load_image_folder
+from vaebalance.data.resample import resample
 from vaebalance.data.split import check_test_fraction
 from vaebalance.data.sprites import DEFAULT_EXAMPLES, DEFAULT_SIZE, load_sprites_dataset
-from vaebalance.data.resample import resample
 from vaebalance.data.tabular import load_csv_dataset
 from vaebalance.errors import UserError, check
 

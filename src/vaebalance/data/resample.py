@@ -50,7 +50,6 @@ def subset(data: Dataset, examples: int, seed: int = 0) -> Dataset:
         isinstance(examples, int) and 2 <= examples <= total,
         f"data.examples must be an integer from 2 to the {total} examples of {data.name}, "
         f"got {examples!r}",
-        params=("data.examples",),
     )
     keep_test = min(max(1, round(examples * n_test / total)), examples - 1)
     generator = torch.Generator().manual_seed(seed)
@@ -70,12 +69,10 @@ def resize(data: Dataset, size: int) -> Dataset:
     check(
         len(data.shape) == 3,
         f"data.size resamples images; {data.name} has examples of shape {data.shape}",
-        params=("data.size",),
     )
     check(
         isinstance(size, int) and 1 <= size <= MAX_SIZE,
         f"data.size must be an image side from 1 to {MAX_SIZE} pixels, got {size!r}",
-        params=("data.size",),
     )
     if tuple(data.shape[1:]) == (size, size):
         return data
