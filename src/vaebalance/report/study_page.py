@@ -1,5 +1,6 @@
 """The report of ``vaebalance study dims``: ``versus_K.png``, ``versus_J.png``, one picture per
-(K, J) cell comparing the conventions, and ``report.html`` with the table of ``study.csv``.
+(K, J) cell comparing the conventions, ``study.md`` (the numbers as Markdown tables) and
+``report.html`` with the table of ``study.csv``.
 
 Each cell's picture has one row per convention (in ``study.csv``'s order) after a first row of
 the test images themselves: 8 reconstructions of the same test images (decoder mean at z = μ),
@@ -23,8 +24,9 @@ from .cells import data_uri, number
 from .html import render_template
 from .pictures import grid_png
 from .study_plots import versus_size
+from .study_tables import markdown_tables
 
-VERSUS_K, VERSUS_J, PICTURES = "versus_K.png", "versus_J.png", "pictures"
+VERSUS_K, VERSUS_J, PICTURES, STUDY_MD = "versus_K.png", "versus_J.png", "pictures", "study.md"
 EXAMPLES = 8
 COLUMNS = tuple(k for k in StudyRow.keys_() if k not in ("run", "error"))
 
@@ -49,6 +51,8 @@ def write_study_report(path: str | Path) -> Path:
         "conventions": list(dict.fromkeys(r.convention for r in rows)),
         "pictures": [(title, data_uri(png)) for title, png in pictures],
     }
+    title = f"vaebalance study dims --data {plan.get('data', '?')}"
+    atomic_write(path / STUDY_MD, markdown_tables(rows, title).encode())
     out = path / "report.html"
     atomic_write(out, render_template("study.html", context).encode())
     return out

@@ -15,7 +15,7 @@ from .plots import to_png
 
 # A fixed colour per convention, in the order the study lists them, across every figure.
 COLOURS = ("#c0392b", "#e67e22", "#7f8c8d", "#1f4e79", "#2e8b57", "#8e44ad", "#16a085")
-LOG_Y = ("mse_per_element",)
+LOG_Y = (StudyRow.key.mse_per_element,)
 
 
 def plotted(rows: list[StudyRow]) -> list[str]:
