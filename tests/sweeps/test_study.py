@@ -110,7 +110,7 @@ def test_quick_study_has_every_cell_with_its_weight_and_units(quick):
 @pytest.mark.slow
 def test_quick_study_writes_its_plots_pictures_and_report_and_resumes(quick, capsys):
     out, _ = quick
-    for name in ("versus_K.png", "versus_J.png", "report.html", "study.json"):
+    for name in ("versus_K.png", "versus_J.png", "report.html", "study.json", "study.md"):
         assert (out / name).is_file(), name
     pictures = sorted(p.name for p in (out / "pictures").iterdir())
     assert pictures == sorted(
