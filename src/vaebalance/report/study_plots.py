@@ -15,6 +15,9 @@ from .plots import to_png
 
 # A fixed colour per convention, in the order the study lists them, across every figure.
 COLOURS = ("#c0392b", "#e67e22", "#7f8c8d", "#1f4e79", "#2e8b57", "#8e44ad", "#16a085")
+# A marker per convention, larger first: conventions that reach the same value (collapse:
+# no active units) overlap, and the larger marker behind keeps each visible.
+MARKERS = ("o", "s", "D", "^", "v", "P", "X")
 LOG_Y = (StudyRow.key.mse_per_element,)
 
 
@@ -43,7 +46,8 @@ def versus_size(rows: list[StudyRow], axis: str) -> bytes:
                     and r.status == "finished" and getattr(r, measure) is not None
                 )  # fmt: skip
                 if points:
-                    ax.plot(*zip(*points), marker="o", color=COLOURS[c % len(COLOURS)],
+                    ax.plot(*zip(*points), marker=MARKERS[c % len(MARKERS)],
+                            markersize=max(3.0, 9.0 - c), color=COLOURS[c % len(COLOURS)],
                             label=convention)  # fmt: skip
             _axes(ax, rows, axis, measure, f"{_name(other)} = {fixed}", i == 0)
     handles, labels = axes[0][0].get_legend_handles_labels()
