@@ -2,6 +2,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Optional extras to install with the dev tools; CI adds ray (.ci/run) for the Ray sweep tests.
+EXTRAS ?= dev
 
 .PHONY: run test lint bench clean mutation
 
@@ -10,7 +12,7 @@ $(STAMP): pyproject.toml
 	# A pinned CPU build: an unpinned `torch` would pull a multi-GB CUDA build.
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 run: $(STAMP)

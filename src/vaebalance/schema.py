@@ -1,12 +1,14 @@
 """One schema for every number vaebalance records: its key, its unit and what it measures.
 
-Runs, sweeps and studies write five kinds of records, all declared here and nowhere else:
+Runs, sweeps, searches and studies write six kinds of records, all declared here and nowhere
+else:
 
 - :class:`Evaluation` — a model measured on a set of examples (``evaluate_model``);
 - :class:`RunMetrics` — an evaluation plus the facts of the training that led to it
   (``metrics.json``);
 - :class:`EpochRecord` — one split of one epoch (a row of ``history.csv``);
 - :class:`SweepRow` — one run of a sweep (a row of ``sweep.csv``);
+- :class:`TuneRow` — one run of a goal-directed search (a row of ``tune.csv``);
 - :class:`StudyRow` — one cell of ``vaebalance study dims`` (a row of ``study.csv``).
 
 Each field is a dataclass field whose metadata gives its unit and a label for tables; the key
@@ -394,6 +396,60 @@ class StudyRow(Record):
         return {k: getattr(self, k) for k in self.keys_()}
 
 
+@dataclass(frozen=True)
+class TuneRow(Record):
+    """One run of ``vaebalance tune`` in ``tune.csv``: the β tried, what it reached, how close.
+
+    ``relative_error`` is (measured − target) / |target| of the goal's metric (one of
+    ``mse_per_element``, ``psnr_db``, ``rate_nats``, named in ``tune.json``).
+    """
+
+    run: str | None = metric("", "run")
+    beta: float | None = metric("", "β")
+    status: str | None = metric("", "status")
+    rate_nats: float | None = metric(NATS, "rate")
+    distortion_nats: float | None = metric(NATS, "distortion")
+    mse_per_element: float | None = metric("(data units)²", "MSE/elem")
+    psnr_db: float | None = metric("dB", "PSNR")
+    active_units: int | None = metric("dims", "active units")
+    relative_error: float | None = metric("fraction of the target", "off target")
+    within_tolerance: bool | None = metric("", "within tolerance")
+    wall_seconds: float | None = metric("s", "wall s")
+    error: str | None = metric("", "why it failed")
+
+    # The run's test metrics a tune row copies from metrics.json.
+    MEASURED: ClassVar[tuple[str, ...]] = (
+        "rate_nats", "distortion_nats", "mse_per_element", "psnr_db", "active_units",
+    )  # fmt: skip
+    # The columns ``tune`` prints, in a reader's order.
+    TABLE: ClassVar[tuple[str, ...]] = (
+        "beta", "mse_per_element", "psnr_db", "rate_nats", "active_units", "relative_error",
+        "status", "wall_seconds",
+    )  # fmt: skip
+    # What ``tune`` can aim at: the metric's key, and its label with the unit for sentences.
+    GOALS: ClassVar[dict[str, str]] = {
+        "mse_per_element": "MSE per element",
+        "psnr_db": "PSNR (dB)",
+        "rate_nats": "rate (nats/example)",
+    }
+
+    @classmethod
+    def of(cls, run: str, beta: float, status: str, metrics: Mapping, wall, error="") -> TuneRow:
+        """A row from a run's metrics (non-finite numbers become empty cells)."""
+        measured = {k: _finite(metrics.get(k)) for k in cls.MEASURED}
+        wall = None if wall is None else round(wall, 3)
+        return cls(run=run, beta=beta, status=status, **measured, wall_seconds=wall,
+                   error=error or "")  # fmt: skip
+
+    def to_json(self) -> dict:
+        """Every column, in order, empty where not measured (a CSV's rows share one header)."""
+        return {**{k: getattr(self, k) for k in self.keys_()}, **self.extra}
+
+    @property
+    def finished(self) -> bool:
+        return self.status == "finished"
+
+
 def _scalar(v) -> bool:
     return isinstance(v, (int, float, bool)) and not isinstance(v, str)
 
@@ -404,7 +460,7 @@ def _finite(value):
     return value
 
 
-RECORDS = (Disentanglement, Evaluation, RunMetrics, EpochRecord, SweepRow, StudyRow)
+RECORDS = (Disentanglement, Evaluation, RunMetrics, EpochRecord, SweepRow, TuneRow, StudyRow)
 KEYS = frozenset(k for record in RECORDS for k in record.keys_())
 
 

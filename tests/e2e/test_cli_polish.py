@@ -60,7 +60,7 @@ def test_a_log_gets_whole_lines_a_report_follows_evaluate_and_finished_runs_stay
     trained = run("train", *TINY, "--out", str(out))  # stdout is a pipe, not a terminal
     assert trained.returncode == 0, trained.stderr
     lines = [line for line in trained.stdout.splitlines() if line.startswith("epoch ")]
-    assert len(lines) == 2 and all("test −ELBO" in line for line in lines)
+    assert len(lines) == 2 and all("val −ELBO" in line for line in lines)
     report = (out / "report.html").stat().st_mtime_ns
     metrics = (out / "metrics.json").read_bytes()
     again = run("train", "--resume", str(out))

@@ -26,7 +26,7 @@ import torch
 from torch.distributions import MultivariateNormal
 
 from vaebalance.cli import main
-from vaebalance.data import load_dataset
+from vaebalance.data import load_from_source
 
 D, J, N, HELD_OUT, SIGMA = 10, 2, 5000, 2000, 1.0
 FRACTION = 0.2  # of data.npy held out as the run's own test split
@@ -71,14 +71,19 @@ def ppca(tmp_path_factory):
     own = (run / "metrics.json").read_text()
     main(["evaluate", str(run), "--data", str(tmp / "heldout.npy"), "--iw-samples", "1000"])
     assert (run / "metrics.json").read_text() == own  # the run's own metrics are untouched
-    # The run's training split, as the run split data.npy (seed 0, the run's seed).
-    split = load_dataset(str(tmp / "data.npy"), test_fraction=FRACTION, seed=0)
+    split = run_split(run)
     return {
         "run": run,
         "train": split.train.double().numpy(),
         "test": split.test.double().numpy(),
         "held_out": held_out,
     }
+
+
+def run_split(run):
+    """The run's own splits (the examples it trained on, validation held out), as it
+    recorded them in run.json."""
+    return load_from_source(json.loads((run / "run.json").read_text())["dataset"]["source"])
 
 
 def test_data_are_real_valued_not_in_the_unit_interval(ppca):
@@ -121,7 +126,7 @@ def standardized_csv(tmp_path_factory):
           "model.decoder=linear", "--latent-dim", str(J), "--likelihood", "gaussian-learned",
           *BUDGET, "--threads", "1", "--quiet", "--no-report", "--set",
           "train.tensorboard=false", "--iw-samples", "1000", "--out", str(run)])  # fmt: skip
-    split = load_dataset(str(tmp / "data.csv"), test_fraction=FRACTION, seed=0)
+    split = run_split(run)
     return run, split.train.double().numpy(), split.test.double().numpy()
 
 

@@ -52,6 +52,7 @@ class Case:
     setup: Setup | None = None
     subprocess: bool = False  # run as a real process, to prove there is no traceback
     writes: bool = False  # the command may write (disk full); checked by its own test
+    env: dict[str, str] | None = None  # environment variables set for the command (torchrun's)
 
 
 class Evil:
@@ -282,7 +283,7 @@ def _png(width: int, height: int, pixels: bytes) -> bytes:
 
 
 VALID_KEYS = (
-    "data.name, data.data_dir, data.test_fraction, data.standardize, data.size, data.examples, "
+    "data.name, data.data_dir, data.test_fraction, data.val_fraction, data.standardize, data.size, data.examples, "
     "data.factors, model.arch, model.latent_dim, model.hidden, model.channels, model.decoder, "
     "likelihood.name, balancer.name, balancer.beta, "
     "balancer.beta_norm, balancer.mean_weight, train.epochs, train.steps, train.batch_size, "
@@ -405,6 +406,9 @@ CASES = [
          "the test split of data/eleven.npy has 1 example(s) of 11; evaluation needs at least 2: "
          "use more data or a larger data.test_fraction",
          setup=_npy("data/eleven.npy", np.full((11, 4), 0.5, dtype=np.float32))),
+    Case("data-val-fraction", "a validation share of the whole training split",
+         "vaebalance train --set data.val_fraction=1",
+         "data.val_fraction must be in [0, 1)"),
     Case("data-empty-split", "a dataset too small to split",
          "vaebalance train --data data/three.npy",
          "test_fraction 0.1 of 3 examples leaves the test split empty; choose a test_fraction "
@@ -600,7 +604,7 @@ CASES = [
                                     lambda d: {**d, "file": "../model.safetensors"}))),
     Case("resume-pickle-checkpoint", "--resume with a pickle where the checkpoint tensors are",
          "vaebalance train --resume run",
-         "corrupt or unreadable safetensors file run/checkpoint/state-000000025.safetensors: "
+         "corrupt or unreadable safetensors file run/checkpoint/state-000000022.safetensors: "
          "Error while deserializing: header too large",
          setup=_run(edit=_pickle_as_state)),
     Case("resume-damaged-run-json", "--resume a run whose run.json lost its dataset entry",
@@ -716,7 +720,7 @@ CASES = [
     Case("disk-full", "a disk that fills up during training (RLIMIT_FSIZE of 32 KiB)",
          "vaebalance train --out run --epochs 2 --set model.hidden=[32] --latent-dim 4 "
          "--set train.tensorboard=false",
-         "cannot write run/checkpoint/state-000000025.safetensors: File too large",
+         "cannot write run/checkpoint/state-000000022.safetensors: File too large",
          subprocess=True, writes=True),
     # --- files that lie about their size, or bombs (checked before anything is allocated) --
     Case("data-npy-claims-too-much", "a 4 kB .npy whose header claims 100,000,000 × 1,000 float32",
@@ -772,6 +776,48 @@ CASES = [
          "the dataset 'digits' has no generative factors, so the factor metrics cannot be "
          "computed; give a factors file with --factors (one row of integers per example)",
          setup=_run("run")),
+    # --- tune -----------------------------------------------------------------------------
+    Case("tune-no-goal", "tune without a goal",
+         "vaebalance tune",
+         "give exactly one goal: --target-mse, --target-psnr or --target-rate"),
+    Case("tune-two-goals", "tune with two goals at once",
+         "vaebalance tune --target-mse 0.01 --target-rate 20",
+         "give exactly one goal: --target-mse, --target-psnr or --target-rate"),
+    Case("tune-target-not-positive", "an MSE target of zero",
+         "vaebalance tune --target-mse 0",
+         "the target MSE per element must be > 0, got 0"),
+    Case("tune-tolerance", "a tolerance outside (0, 1)",
+         "vaebalance tune --target-mse 0.01 --tolerance 5",
+         "--tolerance must be in (0, 1), got 5"),
+    Case("tune-max-runs", "no runs allowed",
+         "vaebalance tune --target-mse 0.01 --max-runs 0",
+         "--max-runs must be ≥ 1, got 0"),
+    Case("tune-balancer", "tune with a balancer other than the constant β it searches",
+         "vaebalance tune --target-mse 0.01 --balancer geco",
+         "tune searches β of the constant balancer; drop --balancer geco"),
+    Case("tune-beta-given", "tune with β set, the very knob it searches",
+         "vaebalance tune --target-mse 0.01 --set balancer.beta=2",
+         "tune sets balancer.beta itself; drop balancer.beta"),
+    Case("tune-other-command", "a tune directory made by a tune with another goal",
+         "vaebalance tune --target-mse 0.02 --out t",
+         "t holds a tune made by a different command (goal mse_per_element=0.01 → "
+         "mse_per_element=0.02); repeat that command to resume it, or give a new --out",
+         setup=_file("t/tune.json", json.dumps({"command": {"base_config": {},
+                                                            "goal": ["mse_per_element", 0.01]}}))),
+    Case("tune-not-a-tune", "a tune into a directory that holds something else",
+         "vaebalance tune --target-mse 0.01 --out t",
+         "t exists, is not empty and is not a tune (no tune.json)",
+         setup=_file("t/notes.txt", "mine")),
+    # --- more than one process (torchrun sets WORLD_SIZE and RANK) --------------------
+    Case("dist-batch-indivisible", "a global batch that 3 processes cannot share",
+         "torchrun --nproc_per_node 3 -m vaebalance train --set train.batch_size=64",
+         "train.batch_size=64 is the batch of all 3 processes together and must divide by 3: "
+         "use a multiple of 3, e.g. 63",
+         env={"WORLD_SIZE": "3", "RANK": "0", "LOCAL_RANK": "0"}),
+    Case("dist-bad-timeout", "a timeout for lost processes that is not a number",
+         "VAEBALANCE_DIST_TIMEOUT=soon torchrun --nproc_per_node 2 -m vaebalance train",
+         "VAEBALANCE_DIST_TIMEOUT='soon' must be a number of seconds > 0",
+         env={"WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0", "VAEBALANCE_DIST_TIMEOUT": "soon"}),
     # --- vaebalance study dims, data.size / data.examples of any image source -----------
     Case("study-unknown-data", "a study of a dataset it has no plan for",
          "vaebalance study dims --data cifar --out s",

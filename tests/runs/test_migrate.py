@@ -69,3 +69,6 @@ def test_old_run_resumes_from_its_checkpoint(old_run):
     history = RunDir(path).history()
     assert [r.epoch for r in history if r.split == "train"] == [1, 2, 3]
     assert metrics.steps == 75 and metrics.epochs == 3
+    # 0.1 had no validation split: the run keeps training on all of its training examples.
+    assert RunDir(path).config()["data"]["val_fraction"] == 0.0
+    assert [r.split for r in history if r.epoch == 3] == ["train", "test"]

@@ -33,6 +33,16 @@ def digits_run(tmp_path_factory):
     return path, metrics
 
 
+def test_each_epoch_is_held_out_on_validation_and_the_test_split_is_left_alone(digits_run):
+    path, _ = digits_run
+    assert [r.split for r in RunDir(path).history()] == ["train", "val"] * 4
+    info = json.loads((path / "run.json").read_text())["dataset"]
+    # digits: 1797 = 180 test + 1617 train, of which round(0.1 · 1617) = 162 validate.
+    assert (info["train_examples"], info["val_examples"], info["test_examples"]) == (
+        1455, 162, 180)  # fmt: skip
+    assert json.loads((path / "config.json").read_text())["data"]["val_fraction"] == 0.1
+
+
 def test_loss_decreases_and_the_run_directory_is_complete(digits_run):
     path, metrics = digits_run
     run = RunDir(path)
@@ -161,7 +171,7 @@ def test_tensorboard_event_files_with_image_grids(tmp_path):
     events = EventAccumulator(str(path / "tensorboard"))
     events.Reload()
     tags = events.Tags()
-    assert "train/rate_nats" in tags["scalars"] and "test/elbo_nats" in tags["scalars"]
+    assert "train/rate_nats" in tags["scalars"] and "val/elbo_nats" in tags["scalars"]
     assert {"reconstructions", "samples"} <= set(tags["images"])
 
 

@@ -1,6 +1,6 @@
 """`vaebalance sweep` and `vaebalance report` as a user meets them: results, and one-line errors."""
 
-import importlib.util
+import sys
 
 import pytest
 
@@ -87,10 +87,15 @@ def test_a_bad_value_is_caught_before_any_run(tmp_path, capsys):
     assert not (tmp_path / "s").exists()
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ray") is not None, reason="ray is installed")
-def test_the_ray_backend_without_ray(tmp_path, capsys):
+def test_the_ray_backend_without_ray(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails, installed or not
     argv = ["sweep", *TINY, "--grid", "train.seed=0", "--backend", "ray", "--out", str(tmp_path)]
     one_line_error(capsys, argv, "pip install 'vaebalance[ray]'")
+
+
+def test_an_address_needs_the_ray_backend(tmp_path, capsys):
+    argv = ["sweep", *TINY, "--grid", "train.seed=0", "--address", "auto", "--out", str(tmp_path)]
+    one_line_error(capsys, argv, "add --backend ray")
 
 
 def test_report_needs_a_run_or_a_sweep(tmp_path, capsys):

@@ -47,7 +47,7 @@ def test_training_ends_the_same_with_or_without_evaluation(monkeypatch, balancer
     evaluated = make_trainer(*extra)
     evaluated.fit()
 
-    def no_evaluation(model, loss_fn, data, x_all, cfg):
+    def no_evaluation(model, loss_fn, data, x_all, cfg, parallel=None):
         return trainer_module.StepStats.of([math.nan] * 6)
 
     monkeypatch.setattr(trainer_module, "evaluate_split", no_evaluation)
@@ -65,12 +65,12 @@ def test_evaluate_split_leaves_the_global_rng_where_it_was():
     trainer = make_trainer()
     before = torch.get_rng_state()
     first = evaluate_split(
-        trainer.model, trainer.loss_fn, trainer.data, trainer.test_x, trainer.cfg
+        trainer.model, trainer.loss_fn, trainer.data, trainer.held_out_x, trainer.cfg
     )
     assert torch.equal(torch.get_rng_state(), before)
     torch.manual_seed(12345)  # its own seed: the result does not depend on the caller's stream
     again = evaluate_split(
-        trainer.model, trainer.loss_fn, trainer.data, trainer.test_x, trainer.cfg
+        trainer.model, trainer.loss_fn, trainer.data, trainer.held_out_x, trainer.cfg
     )
     assert first == again
 

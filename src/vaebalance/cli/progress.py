@@ -27,10 +27,10 @@ class Progress:
     @staticmethod
     def _epoch_line(records: dict) -> None:
 
-        t, v = records["train"], records["test"]
+        t, v = records["train"], records["held_out"]
         met = "  target not met" if t.target_met is False else ""
         print(f"epoch {t.epoch}  step {t.step}  rate {t.rate_nats:.3g}  distortion "
-              f"{t.distortion_nats:.4g}  β {t.beta:.3g}  test −ELBO {-v.elbo_nats:.4g}{met}",
+              f"{t.distortion_nats:.4g}  β {t.beta:.3g}  {v.split} −ELBO {-v.elbo_nats:.4g}{met}",
               flush=True)  # fmt: skip
 
     def _start(self, done: int, total: int) -> None:
@@ -55,10 +55,10 @@ class Progress:
             self.bar.update(self.task, speed=f"{speed:>6.0f} samples/s")
 
     def _epoch_end(self, records: dict) -> None:
-        t, v = records["train"], records["test"]
+        t, v = records["train"], records["held_out"]
         stats = (
             f"rate {t.rate_nats:.3g}  distortion {t.distortion_nats:.4g}  "
-            f"β {t.beta:.3g}  test −ELBO {-v.elbo_nats:.4g}"
+            f"β {t.beta:.3g}  {v.split} −ELBO {-v.elbo_nats:.4g}"
         )
         if t.target_met is False:
             stats += "  [yellow]target not met[/]"

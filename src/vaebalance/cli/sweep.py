@@ -19,6 +19,9 @@ def sweep(
     ),
     workers: int = typer.Option(None, help="runs at once (default: one per core)"),
     backend: str = typer.Option("local", help="local (worker processes) or ray"),
+    address: str = typer.Option(
+        None, help="with --backend ray: auto, or ray://HOST:PORT (default RAY_ADDRESS, else local)"
+    ),
     out: Path = typer.Option(None, help="sweep directory (default sweeps/<time>-<data>-...)"),
     target_mse: float = typer.Option(None, help="recommend the least rate with MSE/elem ≤ this"),
     target_rate: float = typer.Option(None, help="recommend the least distortion, rate ≤ this"),
@@ -57,6 +60,7 @@ def sweep(
             out,
             workers=workers,
             backend=backend,
+            address=address,
             after_run=None if no_report else try_write_report,
             on_plan=console.plan,
             on_row=console.row,

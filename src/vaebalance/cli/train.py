@@ -69,6 +69,8 @@ def train(
         print(f"interrupted; resume with `vaebalance train --resume {e.path}`", file=sys.stderr)
         raise SystemExit(130) from None
     progress.close()
+    if metrics is None:  # another process of a torchrun job: process 0 reports
+        return
     summary(path, metrics)
     if not no_report:
         from ..report import try_write_report

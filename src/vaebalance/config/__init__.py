@@ -30,6 +30,10 @@ class DataConfig:
     name: str = "digits"  # a named source (digits, fashion-mnist, mnist, cifar10) or a path
     data_dir: str | None = None  # where the named source's files are, if not the default place
     test_fraction: float = 0.1  # used only where the source has no split of its own
+    # Share of the training split held out for validation: per-epoch held-out curves,
+    # diagnose's overfitting check and tune decide on it, so the test split, looked at once,
+    # gives honest final numbers. 0: none (per-epoch curves on the test split, as before 0.3).
+    val_fraction: float = 0.1
     # Standardize each element by the training split's mean and std before the model sees it;
     # reported likelihoods stay in the data's units (vaebalance.data.standardize).
     standardize: bool = False
@@ -246,6 +250,7 @@ def validate(cfg: RunConfig) -> None:
         (cfg.eval.batch_size >= 1, f"eval.batch_size must be ≥ 1, got {cfg.eval.batch_size}"),
         (cfg.eval.intervention_batches >= 0, "eval.intervention_batches must be ≥ 0"),
         (0 < cfg.data.test_fraction < 1, "data.test_fraction must be in (0, 1)"),
+        (0 <= cfg.data.val_fraction < 1, "data.val_fraction must be in [0, 1)"),
     ]
     for ok, message in checks:
         if not ok:

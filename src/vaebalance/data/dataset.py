@@ -17,9 +17,9 @@ import numpy as np
 import torch
 
 from vaebalance.data.standardize import Standardization
-from vaebalance.errors import unknown_choice
+from vaebalance.errors import UserError, unknown_choice
 
-SPLITS = ("train", "test")
+SPLITS = ("train", "val", "test")
 
 
 @dataclass(repr=False)
@@ -31,11 +31,15 @@ class Dataset:
         train: All training examples, ``[N, C, H, W]`` for images or ``[N, D]`` for tables;
             ``uint8`` where the source is 8-bit, else float32 in the source's units.
         test: The test examples, same layout and dtype as ``train``.
+        val: Validation examples held out of the training split (:mod:`.validation`), or
+            None.
         shape: Per-example shape, ``(C, H, W)`` or ``(D,)``.
         train_labels: Class labels ``int64 [N]`` where the source has them.
         test_labels: Class labels of the test split.
+        val_labels: Class labels of the validation split.
         factors_train: Generative factors ``[N, F]`` where known.
         factors_test: Generative factors of the test split.
+        factors_val: Generative factors of the validation split.
         factor_names: One name per factor column.
         factor_grid: Where the full factor grid can be drawn and rendered on demand (the
             ``sprites`` dataset): ``factor_sizes``, ``sample_factors(n, rng)`` and
@@ -59,13 +63,16 @@ class Dataset:
     scaling: dict | None = None
     source: dict = field(default_factory=dict)
     standardization: Standardization | None = None
+    val: torch.Tensor | None = None
+    val_labels: torch.Tensor | None = None
+    factors_val: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         # Loaders build these; a mismatch here is a bug in a loader, not a user mistake.
         self.shape = tuple(int(s) for s in self.shape)
         for split in SPLITS:
             tensor = getattr(self, split)
-            if tuple(tensor.shape[1:]) != self.shape:
+            if tensor is not None and tuple(tensor.shape[1:]) != self.shape:
                 raise ValueError(f"{split} has shape {tuple(tensor.shape)}, not [N, *{self.shape}]")
 
     @property
@@ -108,16 +115,25 @@ class Dataset:
         return replace(self, standardization=stats)
 
     def split(self, name: str) -> torch.Tensor:
-        """The examples of split ``name``, ``"train"`` or ``"test"``."""
+        """The examples of split ``name``: ``"train"``, ``"val"`` (where held out) or
+        ``"test"``."""
         if name not in SPLITS:
             raise unknown_choice("split", name, SPLITS)
+        if name == "val" and self.val is None:
+            raise UserError(f"{self.name} has no validation split (data.val_fraction is 0)")
         return getattr(self, name)
+
+    @property
+    def held_out(self) -> tuple[str, torch.Tensor]:
+        """The split per-epoch held-out numbers are measured on: validation where there is
+        one, else test (runs made before validation splits existed)."""
+        return ("val", self.val) if self.val is not None else ("test", self.test)
 
     def __repr__(self) -> str:
         # The dataclass default would print tensors; a summary is what a reader wants.
         return (
             f"Dataset(name={self.name!r}, shape={self.shape}, train={len(self.train)}, "
-            f"test={len(self.test)}, dtype={str(self.train.dtype).removeprefix('torch.')}, "
+            f"val={0 if self.val is None else len(self.val)}, test={len(self.test)}, dtype={str(self.train.dtype).removeprefix('torch.')}, "
             f"labels={self.train_labels is not None}, "
             f"standardized={self.standardization is not None})"
         )

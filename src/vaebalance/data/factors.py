@@ -22,6 +22,7 @@ import torch
 
 from vaebalance.data.dataset import Dataset
 from vaebalance.data.split import split_indices
+from vaebalance.data.validation import split_rows
 from vaebalance.errors import UserError, check
 
 SUFFIXES = (".npy", ".npz", ".csv")
@@ -131,7 +132,8 @@ def attach_factors(data: Dataset, path: str | os.PathLike) -> Dataset:
         UserError: If the file's row count is not the number of examples.
     """
     classes, names = read_factors(path)
-    n_train, n_test = len(data.train), len(data.test)
+    n_val = 0 if data.val is None else len(data.val)
+    n_train, n_test = len(data.train) + n_val, len(data.test)
     check(
         len(classes) == n_train + n_test,
         f"factors file {path} has {len(classes)} rows but the data has {n_train + n_test} "
@@ -145,10 +147,15 @@ def attach_factors(data: Dataset, path: str | os.PathLike) -> Dataset:
         train, test = classes[train_idx.numpy()], classes[test_idx.numpy()]
     else:
         train, test = classes[:n_train], classes[n_train:]
+    train, val = torch.from_numpy(np.ascontiguousarray(train)), None
+    if n_val:  # the validation split came out of the training rows: take the same rows
+        fit_idx, val_idx = split_rows(n_train, n_val, data.source.get("val_seed", 0))
+        train, val = train[fit_idx], train[val_idx]
     resolved = str(Path(path).expanduser().resolve())
     return dataclasses.replace(
         data,
-        factors_train=torch.from_numpy(np.ascontiguousarray(train)),
+        factors_train=train,
+        factors_val=val,
         factors_test=torch.from_numpy(np.ascontiguousarray(test)),
         factor_names=names,
         factor_grid=None,  # the user's factors need not be the grid the source renders

@@ -18,6 +18,7 @@ from vaebalance.data.resample import resample
 from vaebalance.data.split import check_test_fraction
 from vaebalance.data.sprites import DEFAULT_EXAMPLES, DEFAULT_SIZE, load_sprites_dataset
 from vaebalance.data.tabular import load_csv_dataset
+from vaebalance.data.validation import hold_out, reapply
 from vaebalance.errors import UserError, check
 
 NamedLoader = Callable[[str | None, float, int], Dataset]
@@ -63,6 +64,7 @@ def load_dataset(
     size: int | None = None,
     examples: int | None = None,
     factors: str | os.PathLike | None = None,
+    val_fraction: float = 0.0,
 ) -> Dataset:
     """Load a dataset by name (see :func:`dataset_names`), by path, or from a stored source.
 
@@ -80,6 +82,8 @@ def load_dataset(
             20,000), any other source keeps a seeded random subset of that many.
         factors: A file of generative factors, one integer row per example
             (:func:`~vaebalance.data.factors.read_factors`), attached to the splits.
+        val_fraction: Share of the training examples held out for validation
+            (:func:`~vaebalance.data.validation.hold_out`, seeded by ``seed``); 0: none.
 
     Raises:
         UserError: For an unknown name, a missing path, or any problem with the data.
@@ -105,7 +109,8 @@ def load_dataset(
             raise _not_found(spec)
         data = load_path(path, spec, test_fraction, seed)
     data = data if factors is None else attach_factors(data, factors)
-    return data if spec in SIZED else resample(data, size, examples, seed)
+    data = data if spec in SIZED else resample(data, size, examples, seed)
+    return hold_out(data, val_fraction, seed)
 
 
 def _not_found(spec: str) -> UserError:
@@ -149,7 +154,7 @@ def load_from_source(source: Mapping) -> Dataset:
     again = source.get("resample")
     if isinstance(again, Mapping):  # the same subset and size as the run had
         data = resample(data, again.get("size"), again.get("examples"), again.get("seed", 0))
-    return data
+    return reapply(data, source)
 
 
 def _load_source(source: Mapping) -> Dataset:

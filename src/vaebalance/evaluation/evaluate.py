@@ -18,6 +18,7 @@ from .latent import ACTIVE_UNITS_THRESHOLD, active_units, aggregate_posterior_me
 from .likelihood import (
     DEFAULT_MEMORY_BUDGET_MB,
     PRECISIONS,
+    IWAEResult,
     check_examples,
     importance_weighted_nll,
 )
@@ -37,6 +38,7 @@ def evaluate_model(
     memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
     precision: str = "fp32",
     standardization: Standardization | None = None,
+    share=None,
 ) -> Evaluation:
     """Evaluate a VAE on the examples x: ELBO terms, IWAE NLL, latent usage, reconstructions.
 
@@ -87,6 +89,10 @@ def evaluate_model(
         precision: ``"fp32"`` or ``"bf16"`` (the IWAE decoder calls under autocast).
         standardization: the per-element mean and std x was standardized with, if it was
             (x is then as the model sees it); the numbers are reported in the data's units.
+        share: in data-parallel training (:class:`vaebalance.training.distributed.DataParallel`)
+            each process computes the IWAE of its ``share.shard(N)`` examples, with their own
+            noise (the generator skips the examples before them), and ``share.sum`` gathers
+            them: the same numbers as in one process, computed N_proc times faster.
 
     Returns:
         An :class:`~vaebalance.schema.Evaluation` (also a read-only mapping of the keys above
@@ -109,10 +115,9 @@ def evaluate_model(
             aggregate = aggregate_posterior_metrics(
                 *encoded, eps=torch.randn(*encoded[0].shape, generator=generator)
             )
-            iw = importance_weighted_nll(model, likelihood, x, max(iw_samples, 1),
-                                         batch_size=batch_size, memory_budget_mb=memory_budget_mb,
-                                         generator=generator, precision=precision,
-                                         validate=False)  # fmt: skip
+            iw = _iwae(model, likelihood, x, max(iw_samples, 1), share,
+                       batch_size=batch_size, memory_budget_mb=memory_budget_mb,
+                       generator=generator, precision=precision, validate=False)  # fmt: skip
             # Change of variables to the data's units: one constant on every NLL, none on R.
             log_det = 0.0 if standardization is None else standardization.log_det_nats
             scale = None if standardization is None else standardization.std
@@ -125,6 +130,24 @@ def evaluate_model(
     return Evaluation.from_json({**terms, **aggregate.to_json(), **error.to_json()}).replace(
         examples=len(x), seconds=time.perf_counter() - start
     )
+
+
+def _iwae(model, likelihood, x, k, share, **options) -> IWAEResult:
+    """:func:`importance_weighted_nll` of every example, sharded across processes by ``share``."""
+    if share is None:
+        return importance_weighted_nll(model, likelihood, x, k, **options)
+    lo, hi = share.shard(len(x))
+    latent_dim = model.latent_dim
+    for _ in range(lo):  # the noise of the examples before this shard, drawn in order
+        torch.randn(k, latent_dim, generator=options["generator"])
+    both = torch.zeros(2, len(x), dtype=torch.float64)
+    block = chunk = 0
+    if hi > lo:
+        part = importance_weighted_nll(model, likelihood, x[lo:hi], k, **options)
+        both[0, lo:hi], both[1, lo:hi] = part.nll_nats, part.distortion_nats
+        block, chunk = part.block_examples, part.chunk_samples
+    both = share.sum(both)
+    return IWAEResult(both[0].float(), both[1].float(), k, block, chunk)
 
 
 def _check_arguments(likelihood, x, iw_samples, batch_size, discretization_bits, precision):
@@ -207,6 +230,7 @@ def evaluate_dataset(
     split="test",
     factor_metrics: bool | None = None,
     intervention_batches: int = 0,
+    share=None,
 ):
     """:func:`evaluate_model` on a dataset's split (``"test"`` by default), with its bits/dim
     convention, for standardized data its numbers in the data's units, and the factor metrics
@@ -219,6 +243,7 @@ def evaluate_dataset(
     ``factor_metrics``: None computes them when the data has factors; True requires factors
     (a UserError otherwise); False skips them. ``intervention_batches``: training batches of
     the BetaVAE and FactorVAE scores (0 skips them; only datasets with a factor grid).
+    ``share``: the IWAE sharded across the processes of a data-parallel job (:func:`evaluate_model`).
     """
     if isinstance(likelihood, str):
         likelihood = likelihoods.get(likelihood)
@@ -239,6 +264,7 @@ def evaluate_dataset(
         seed=seed,
         precision=precision,
         standardization=data.standardization,
+        share=share,
     )
     if not want_factors:
         return evaluation

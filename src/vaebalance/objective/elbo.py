@@ -9,6 +9,7 @@ ELBO.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -56,6 +57,12 @@ class ELBOLoss(nn.Module):
     state, so ``loss_fn.parameters()`` must go to the optimizer and ``loss_fn.state_dict()`` into
     checkpoints. In training mode each call is one step: the balancer updates its state.
 
+    ``stats_hook`` (data-parallel training sets it, :mod:`vaebalance.training.distributed`)
+    maps this process's batch statistics to the whole batch's before the balancer sees them,
+    so every process applies the same β; the loss then takes the whole batch's values with
+    this shard's gradients (x + (x_all − x).detach()), which averaged over the processes are
+    the whole batch's gradients, also where the rate term is not linear (free bits, capacity).
+
     Example:
         >>> loss_fn = ELBOLoss("bernoulli")
         >>> x = torch.rand(8, 1, 28, 28).round()
@@ -77,6 +84,7 @@ class ELBOLoss(nn.Module):
         self.validate = validate
         self.register_buffer("step", torch.zeros((), dtype=torch.long))
         self._bound = False
+        self.stats_hook: Callable[[Stats], Stats] | None = None
 
     def bind(self, input_dim: int, latent_dim: int, total_steps: int | None = None) -> None:
         """Tell the balancer K, J and, where known, the run's length in optimizer steps (done
@@ -98,6 +106,11 @@ class ELBOLoss(nn.Module):
         if not self._bound:
             self.bind(x[0].numel(), mu.shape[1])
         stats = Stats(rate.detach(), distortion.detach(), kl_per_dim.detach(), mse, self.step)
+        if self.training and self.stats_hook is not None:
+            stats = self.stats_hook(stats)
+            distortion = distortion + (stats.distortion - distortion).detach()
+            kl_per_dim = kl_per_dim + (stats.kl_per_dim - kl_per_dim).detach()
+            rate, mse = kl_per_dim.sum(), stats.mse_per_element
         if self.training:
             term = self._balance_finite(stats)
         else:

@@ -175,11 +175,12 @@ CURVES = (  # what each panel plots against the step, its title, and whether tes
 
 
 def training_curves(history: list[EpochRecord]) -> bytes:
-    """Rate, distortion, −ELBO and β over optimizer steps, train and test."""
+    """Rate, distortion, −ELBO and β over optimizer steps, train and held out (validation,
+    or test in runs without a validation split)."""
     history = [EpochRecord.from_json(r) for r in history]
     fig = Figure(figsize=(10, 6))
     for ax, (value, title, on_test) in zip(fig.subplots(2, 2).flat, CURVES):
-        for split, style in (("train", "-"), ("test", "--")):
+        for split, style in (("train", "-"), ("val", "--"), ("test", "--")):
             pts = [
                 (r.step, v)
                 for r in history

@@ -20,6 +20,7 @@ def final_metrics(trainer: Trainer, state: TrainState) -> RunMetrics:
         seed=cfg.train.seed,
         factor_metrics=cfg.eval.factor_metrics,
         intervention_batches=cfg.eval.intervention_batches,
+        share=trainer.parallel,  # under torchrun each process measures its shard of the IWAE
     )
     balancer = trainer.loss_fn.balancer
     status = state.balancer_status

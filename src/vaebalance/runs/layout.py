@@ -26,7 +26,7 @@ from ..data import Standardization
 from ..errors import UserError
 from ..schema import EpochRecord, Evaluation, RunMetrics
 from ..storage import read_csv, read_json, read_tensors, write_json
-from .migrate import upgrade_metrics
+from .migrate import upgrade_config, upgrade_metrics
 
 CONFIG, RUN, MODEL, HISTORY, METRICS, REPORT = (
     "config.json",
@@ -67,7 +67,8 @@ class RunDir:
         return self
 
     def config(self) -> dict:
-        return read_json(self / CONFIG)
+        """``config.json``, upgraded to this version's fields where an older one wrote it."""
+        return upgrade_config(read_json(self / CONFIG))
 
     def info(self) -> dict:
         return read_json(self / RUN)

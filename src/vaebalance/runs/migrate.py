@@ -1,5 +1,8 @@
 """Run directories written by earlier versions, brought up to this version's schema on read.
 
+Before 0.3 there was no validation split: a ``config.json`` without ``data.val_fraction``
+trained on the whole training split, so it reads as ``val_fraction = 0``.
+
 0.1 wrote ``metrics.json`` without ``target_status`` (the balancer's verdict on its target)
 and without ``decoder_scale_kind``; both are derived from what it did write, so old runs
 load, evaluate, diagnose and report like new ones. Nothing is rewritten on disk until the run
@@ -14,6 +17,14 @@ from ..schema import RunMetrics
 # The target parameter of each controller and the moving average it is compared with.
 _TARGETS = {"target_mse": "mse_ma", "target_kl": "kl_ma"}
 _MULTIPLIERS = ("beta", "lambda")
+
+
+def upgrade_config(config):
+    """``config.json`` of an older run with the fields it had implicitly made explicit."""
+    data = config.get("data") if isinstance(config, dict) else None
+    if isinstance(data, dict) and "val_fraction" not in data:
+        return {**config, "data": {**data, "val_fraction": 0.0}}
+    return config
 
 
 def upgrade_metrics(metrics: RunMetrics) -> RunMetrics:

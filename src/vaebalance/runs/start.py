@@ -19,7 +19,7 @@ from ..data import Dataset, load_dataset
 from ..errors import UserError
 from ..schema import RunMetrics
 from ..storage import remove_temporary_files, write_csv, write_json, write_tensors
-from ..training import Hooks, NonFiniteError, Trainer, build, runtime
+from ..training import Hooks, NonFiniteError, Trainer, build, distributed, runtime
 from ..training.checkpoint import LATEST, clean_checkpoint_dir, load_checkpoint, module_tensors
 from ..training.trackers import TensorBoardTracker
 from .finish import final_metrics
@@ -44,17 +44,21 @@ class RunInterrupted(KeyboardInterrupt):
 def train(
     cfg: RunConfig, out: str | Path | None = None, hooks: Hooks | None = None
 ) -> tuple[Path, RunMetrics]:
-    """Train a new run as configured; returns its directory and final test metrics."""
-    device = runtime.configure(cfg.train.threads, cfg.train.seed, cfg.train.device)
+    """Train a new run as configured; returns its directory and final test metrics.
+
+    Under torchrun every process calls this; only process 0 writes the run directory, and the
+    others return None for the metrics (:mod:`vaebalance.training.distributed`)."""
+    world, device = _start_process(cfg)
     d = cfg.data
     data = load_dataset(d.name, d.data_dir, d.test_fraction, cfg.train.seed, size=d.size,
-                        examples=d.examples, factors=d.factors)  # fmt: skip
+                        examples=d.examples, factors=d.factors,
+                        val_fraction=d.val_fraction)  # fmt: skip
     check_splits(data)
     if cfg.data.standardize:
         data = data.standardized()
     cfg = resolve(cfg, data)
     model, loss_fn = build(cfg, data)
-    run = RunDir(out or default_run_dir(cfg))
+    run = RunDir(_same_everywhere(world, str(out or default_run_dir(cfg))))
     info = {
         "status": "running",
         "created": datetime.now().isoformat(timespec="seconds"),
@@ -65,9 +69,29 @@ def train(
     files: dict = {CONFIG: cfg.to_dict(), RUN: info}
     if data.standardization is not None:
         files[STANDARDIZATION] = data.standardization.to_tensors()
-    make_run_dir(run.path, files)
-    trainer = Trainer(cfg, data, model, loss_fn, device, run.checkpoint_dir, hooks)
+    if world is None or world.main:
+        make_run_dir(run.path, files)
+    trainer = _trainer(world, cfg, data, model, loss_fn, device, run, hooks)
     return run.path, _fit(run, trainer)
+
+
+def _start_process(cfg: RunConfig):
+    """Join the torchrun job the environment describes, if any; then threads, seeds, device."""
+    t = cfg.train
+    world, device, threads = distributed.setup(t.device, t.threads, t.batch_size)
+    return world, runtime.configure(threads, t.seed, device)
+
+
+def _same_everywhere(world, value):
+    """Process 0's value in every process (a default run name holds the time)."""
+    return value if world is None else distributed.DataParallel(world).broadcast(value)
+
+
+def _trainer(world, cfg, data, model, loss_fn, device, run: RunDir, hooks) -> Trainer:
+    """Only process 0 writes checkpoints and reports progress."""
+    if world is None or world.main:
+        return Trainer(cfg, data, model, loss_fn, device, run.checkpoint_dir, hooks)
+    return Trainer(cfg, data, model, loss_fn, device, None, Hooks())
 
 
 def dataset_info(data: Dataset) -> dict:
@@ -78,6 +102,7 @@ def dataset_info(data: Dataset) -> dict:
         "input_dim": data.input_dim,
         "eight_bit": data.eight_bit,
         "train_examples": len(data.train),
+        "val_examples": 0 if data.val is None else len(data.val),
         "test_examples": len(data.test),
         "source": data.source,
         "scaling": data.scaling,
@@ -89,9 +114,10 @@ def dataset_info(data: Dataset) -> dict:
 def check_splits(data: Dataset) -> None:
     """The final evaluation needs two test examples; say so before any file is written."""
     if len(data.test) < 2:
+        n = len(data.train) + len(data.test) + (0 if data.val is None else len(data.val))
         raise UserError(
             f"the test split of {data.name} has {len(data.test)} example(s) of "
-            f"{len(data.train) + len(data.test)}; evaluation needs at least 2: use more data "
+            f"{n}; evaluation needs at least 2: use more data "
             "or a larger data.test_fraction"
         )
 
@@ -102,30 +128,32 @@ def resume(
     """Continue a stopped run from its last checkpoint to its configured end."""
     run = RunDir(path).require()
     cfg = _resumed_config(run, overrides or {})
-    device = runtime.configure(cfg.train.threads, cfg.train.seed, cfg.train.device)
+    world, device = _start_process(cfg)
+    main = world is None or world.main
     data = run_dataset(run)
     if cfg.data.standardize and data.standardization is None:
         raise UserError(f"{run.path} has data.standardize on but no {STANDARDIZATION}; "
                         "the run directory is damaged")  # fmt: skip
     cfg = resolve(cfg, data)  # a no-op on configs this version wrote
     model, loss_fn = build(cfg, data)
-    trainer = Trainer(cfg, data, model, loss_fn, device, run.checkpoint_dir, hooks)
+    trainer = _trainer(world, cfg, data, model, loss_fn, device, run, hooks)
     if (run.checkpoint_dir / LATEST).is_file():
         trainer.state = load_checkpoint(
             run.checkpoint_dir, trainer.model, trainer.loss_fn, trainer.optimizer, trainer.batch_rng
         )  # else it stopped before its first checkpoint: start over, with the same seed
-    # A process killed mid-write leaves temporary files (never read); remove them.
-    remove_temporary_files(run.path)
-    clean_checkpoint_dir(run.checkpoint_dir)
+    if main:  # a process killed mid-write leaves temporary files (never read); remove them
+        remove_temporary_files(run.path)
+        clean_checkpoint_dir(run.checkpoint_dir)
     if trainer.done and run.has_metrics() and run.info().get("status") == "finished":
         # Nothing left to train: say so rather than re-evaluate behind an empty progress bar.
         log.warning("%s finished already (%d steps); nothing to resume: extend it with "
                     "--epochs N, or re-measure it with `vaebalance evaluate`",
                     run.path, trainer.state.step)  # fmt: skip
-        return run.path, run.metrics()
-    if overrides:
-        write_json(run / CONFIG, cfg.to_dict())
-    run.update_info(status="running")
+        return run.path, run.metrics() if main else None
+    if main:
+        if overrides:
+            write_json(run / CONFIG, cfg.to_dict())
+        run.update_info(status="running")
     return run.path, _fit(run, trainer)
 
 
@@ -165,7 +193,10 @@ def _trackers(run: RunDir, trainer: Trainer) -> list:
     return trackers
 
 
-def _fit(run: RunDir, trainer: Trainer) -> RunMetrics:
+def _fit(run: RunDir, trainer: Trainer) -> RunMetrics | None:
+    if trainer.checkpoint_dir is None:  # a process of a torchrun job other than process 0
+        final_metrics(trainer, trainer.fit())  # its share of the final IWAE; process 0 writes
+        return None
     trackers = _trackers(run, trainer)
     try:
         state = trainer.fit(trackers)

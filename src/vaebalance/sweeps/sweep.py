@@ -57,6 +57,7 @@ def run_sweep(
     *,
     workers: int | None = None,
     backend: str = "local",
+    address: str | None = None,
     after_run: Callable[[Path], object] | None = None,
     on_plan: Callable[[Plan], None] | None = None,
     on_row: Callable[[SweepRow], None] | None = None,
@@ -72,6 +73,8 @@ def run_sweep(
         workers: runs at once (default: one per core, at most one per run left to do);
             each run trains with cores // workers threads unless ``base.train.threads`` is set.
         backend: ``"local"`` (worker processes) or ``"ray"``.
+        address: the Ray cluster for the ray backend (``"auto"``, ``"ray://HOST:PORT"``;
+            default ``RAY_ADDRESS``, else a local Ray), :func:`~.backends.run_ray`.
         after_run: called in the worker with each new run's directory once it has finished
             (e.g. to write its report); a module-level function, so workers can receive it.
         on_plan: called once with the :class:`Plan`, before any run starts.
@@ -86,7 +89,7 @@ def run_sweep(
         check_keys(grid, base)
     points = expand(grid)
     configs = [(configure or point_config)(base, p) for p in points]  # every error before a run
-    run_on = get_backend(backend)
+    run_on = get_backend(backend, address)
     path = Path(out) if out else default_sweep_dir(base, grid)
     _claim(path, base, grid)
     with _lock(path):

@@ -6,7 +6,8 @@ are summed on the device and read once per epoch, and a non-finite loss or gradi
 optimizer step through Adam's ``found_inf`` input (the mechanism AMP's GradScaler uses),
 counted on the device and checked every few steps.
 
-After each epoch the trainer evaluates the test split (:func:`evaluate_split`), hands the
+After each epoch the trainer evaluates the held-out split — validation where the data has
+one, else test — (:func:`evaluate_split`), hands the
 epoch's records to its trackers and writes a checkpoint; it knows nothing else about run
 directories (that is :mod:`vaebalance.runs`).
 """
@@ -26,6 +27,7 @@ from ..errors import UserError
 from ..schema import EpochRecord
 from .build import make_optimizer, steps_per_epoch, total_steps
 from .checkpoint import TrainState, save_checkpoint
+from .distributed import data_parallel
 from .runtime import autocast
 
 CHECK_EVERY = 16  # steps between host reads of the non-finite counter
@@ -43,7 +45,8 @@ class Hooks:
 
     on_start: Callable[[int, int], None] | None = None  # (samples done, samples in all)
     on_samples: Callable[[int], None] | None = None  # called with the batch size, host-only
-    on_epoch_end: Callable[[dict], None] | None = None  # {"train": record, "test": record}
+    # {"train": record, "held_out": record}; the held-out record's split says which it is
+    on_epoch_end: Callable[[dict], None] | None = None
     on_checkpoint: Callable[[TrainState], None] | None = None
 
 
@@ -101,9 +104,14 @@ class Trainer:
         self.checkpoint_dir, self.hooks = checkpoint_dir, hooks or Hooks()
         self.state = TrainState()
         self.train_x = data.train.to(device)
-        self.test_x = data.test.to(device)
+        self.held_out_split, held_out = data.held_out
+        self.held_out_x = held_out.to(device)
         self.steps_per_epoch = steps_per_epoch(cfg, len(self.train_x))
         self.total_steps = total_steps(cfg, len(self.train_x))
+        # Under torchrun: this process's shard of each batch, averaged statistics and gradients.
+        self.parallel = data_parallel()
+        if self.parallel is not None:
+            self.parallel.attach(self.model, self.loss_fn)
 
     @property
     def done(self) -> bool:
@@ -119,14 +127,15 @@ class Trainer:
             start = time.perf_counter()
             train_stats, skipped = self.train_epoch()
             train_seconds = time.perf_counter() - start
-            test_row = evaluate_split(self.model, self.loss_fn, self.data, self.test_x, self.cfg)
+            held_out = evaluate_split(self.model, self.loss_fn, self.data, self.held_out_x,
+                                      self.cfg, self.parallel)  # fmt: skip
             elapsed = time.perf_counter() - start
             self.state.seconds += elapsed
             self.state.epoch += 1
-            records = self._records(train_stats, skipped, test_row, elapsed, train_seconds)
+            records = self._records(train_stats, skipped, held_out, elapsed, train_seconds)
             self.state.history += [r.to_json() for r in records]
             if self.hooks.on_epoch_end:
-                self.hooks.on_epoch_end({"train": records[0], "test": records[1]})
+                self.hooks.on_epoch_end({"train": records[0], "held_out": records[1]})
             for tracker in trackers:
                 tracker.log_epoch(self.state, records, self.model, self.loss_fn.likelihood)
             if self.checkpoint_dir is not None:
@@ -155,6 +164,7 @@ class Trainer:
         self.model.train()
         self.loss_fn.train()
         b, dev = self.cfg.train.batch_size, self.device
+        lo, hi = self.parallel.batch_shard(b) if self.parallel else (0, b)  # this process's rows
         perm = torch.randperm(len(self.train_x), generator=self.batch_rng).to(dev)
         steps = min(self.steps_per_epoch, self.total_steps - self.state.step)
         sums = torch.zeros(6, device=dev)
@@ -165,9 +175,11 @@ class Trainer:
         worst_run = bad_run.clone()
         bad_total = torch.zeros((), device=dev)
         self.optimizer.found_inf = found_inf
+        if self.parallel:
+            self.parallel.noise_rows((lo, b))
         try:
             for i in range(steps):
-                x = self.data.to_float(self.train_x[perm[i * b : (i + 1) * b]])
+                x = self.data.to_float(self.train_x[perm[i * b + lo : i * b + hi]])
                 stats = self._step(x, found_inf)
                 sums += torch.nan_to_num(stats) * (1.0 - found_inf)
                 bad_run.mul_(found_inf).add_(found_inf)
@@ -176,10 +188,14 @@ class Trainer:
                 if (i + 1) % CHECK_EVERY == 0 or i == steps - 1:
                     self._check_bad_run(worst_run, self.state.step + i + 1)
                 if self.hooks.on_samples:
-                    self.hooks.on_samples(len(x))
+                    self.hooks.on_samples(b)
         finally:
             del self.optimizer.found_inf
+            if self.parallel:
+                self.parallel.noise_rows(None)
         self.state.step += steps
+        if self.parallel:  # the same on every process but for data_units_mse
+            sums = self.parallel.mean(sums)
         n_bad = int(bad_total)
         self.state.bad_steps += n_bad
         self.state.bad_run = int(bad_run)
@@ -198,6 +214,8 @@ class Trainer:
             p.grad for g in self.optimizer.param_groups for p in g["params"] if p.grad is not None
         ]
         # Sets found_inf to 1 if any gradient is inf/NaN (a NaN loss gives NaN gradients).
+        if self.parallel:  # averaged first: every process then skips the same steps
+            self.parallel.average_gradients(grads)
         torch._amp_foreach_non_finite_check_and_unscale_(
             grads, found_inf, torch.ones((), device=x.device)
         )
@@ -217,7 +235,7 @@ class Trainer:
                 "are the last finite ones"
             )
 
-    def _records(self, train_stats, skipped, test_row, elapsed, train_seconds):
+    def _records(self, train_stats, skipped, held_out, elapsed, train_seconds):
         balancer, status = self._balancer_summary()
         met = None if status is None else status.met
         common = dict(epoch=self.state.epoch, step=self.state.step, seconds=elapsed,
@@ -226,7 +244,7 @@ class Trainer:
         return [
             _record(train_stats, split="train", **common, skipped_steps=skipped,
                     train_seconds=train_seconds),
-            _record(test_row, split="test", **common),
+            _record(held_out, split=self.held_out_split, **common),
         ]  # fmt: skip
 
     def _balancer_summary(self):
@@ -261,17 +279,33 @@ def _fmt(value) -> str:
 
 
 @torch.no_grad()
-def evaluate_split(model, loss_fn, data, x_all, cfg) -> StepStats:
-    """Batch-mean statistics of the (β-)ELBO on a split, without touching the training RNG."""
+def evaluate_split(model, loss_fn, data, x_all, cfg, parallel=None) -> StepStats:
+    """Batch-mean statistics of the (β-)ELBO on a split, without touching the training RNG.
+
+    With ``parallel`` (:class:`~.distributed.DataParallel`) each process evaluates its shard of
+    every batch, with that batch's noise rows, and the sums are added across processes."""
     model.eval()
     loss_fn.eval()
     sums = torch.zeros(6, device=x_all.device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.train.seed + 1)
         for start in range(0, len(x_all), cfg.eval.batch_size):
-            x = data.to_float(x_all[start : start + cfg.eval.batch_size])
-            output, mu, logvar = model(x)
-            out = loss_fn(x, output.float(), mu.float(), logvar.float())
-            mse = data_units_mse(data, loss_fn.likelihood, x, output.float())
-            sums += StepStats.stack(out, mse) * len(x)
+            batch = x_all[start : start + cfg.eval.batch_size]
+            lo, hi = parallel.world.shard(len(batch)) if parallel else (0, len(batch))
+            if parallel:
+                parallel.noise_rows((lo, len(batch)))
+            if hi > lo:  # a batch smaller than the world leaves some processes nothing
+                sums += _split_sums(model, loss_fn, data, data.to_float(batch[lo:hi]))
+            elif parallel:
+                torch.randn(len(batch), model.latent_dim, device=x_all.device)  # as the others
+    if parallel:
+        parallel.noise_rows(None)
+        sums = parallel.sum(sums)
     return StepStats.of((sums / len(x_all)).tolist())
+
+
+def _split_sums(model, loss_fn, data, x) -> torch.Tensor:
+    output, mu, logvar = model(x)
+    out = loss_fn(x, output.float(), mu.float(), logvar.float())
+    mse = data_units_mse(data, loss_fn.likelihood, x, output.float())
+    return StepStats.stack(out, mse) * len(x)

@@ -96,7 +96,9 @@ class Facts:
         extra = number(self.metrics.extra.get("beta"))  # a hand-made metrics dict may hold it
         if extra is not None:
             return extra
-        betas = [b for r in self.history if r.split != "test" and (b := number(r.beta)) is not None]
+        betas = [
+            b for r in self.history if r.split == "train" and (b := number(r.beta)) is not None
+        ]
         return betas[-1] if betas else number(lookup(self.config, "balancer.beta"))
 
     def _likelihood_name(self) -> str | None:

@@ -15,7 +15,8 @@ EARLY_FRACTION = 0.8
 
 
 def overfitting(f: Facts) -> Verdict | None:
-    held_out = _curve(f, "test")
+    split = "val" if any(r.split == "val" for r in f.history) else "test"
+    held_out = _curve(f, split)
     train = _curve(f, "train")
     if len(held_out) < 5 or len(train) < 5:
         return None
@@ -27,8 +28,9 @@ def overfitting(f: Facts) -> Verdict | None:
     still_learning = train_at_best is not None and train[-1][1] < train_at_best
     if not (rose and early and still_learning):
         return None
+    name = "validation" if split == "val" else "held-out (test)"
     message = (
-        f"Overfitting: the held-out −ELBO was best at epoch {best_epoch} ({best:.4g} nats) and "
+        f"Overfitting: the {name} −ELBO was best at epoch {best_epoch} ({best:.4g} nats) and "
         f"rose to {last:.4g} by epoch {last_epoch}, while the training −ELBO kept falling "
         f"({train_at_best:.4g} → {train[-1][1]:.4g}). Stop at the best epoch, or use more data."
     )
