@@ -1,13 +1,15 @@
 """One schema for every number vaebalance records: its key, its unit and what it measures.
 
-Runs and sweeps write five kinds of records, all declared here and nowhere else:
+Runs, sweeps, searches and studies write six kinds of records, all declared here and nowhere
+else:
 
 - :class:`Evaluation` — a model measured on a set of examples (``evaluate_model``);
 - :class:`RunMetrics` — an evaluation plus the facts of the training that led to it
   (``metrics.json``);
 - :class:`EpochRecord` — one split of one epoch (a row of ``history.csv``);
 - :class:`SweepRow` — one run of a sweep (a row of ``sweep.csv``);
-- :class:`TuneRow` — one run of a goal-directed search (a row of ``tune.csv``).
+- :class:`TuneRow` — one run of a goal-directed search (a row of ``tune.csv``);
+- :class:`StudyRow` — one cell of ``vaebalance study dims`` (a row of ``study.csv``).
 
 Each field is a dataclass field whose metadata gives its unit and a label for tables; the key
 on disk is the field's name, which carries the unit (``rate_nats``, ``mse_per_element``,
@@ -342,6 +344,59 @@ class SweepRow(Record):
 
 
 @dataclass(frozen=True)
+class StudyRow(Record):
+    """One cell of ``vaebalance study dims`` in ``study.csv``: a convention trained at one input
+    size K and latent size J, with the numbers that say how it balanced."""
+
+    run: str | None = metric("", "run")
+    convention: str | None = metric("", "how the KL is weighted against the reconstruction")
+    image_side: int | None = metric("pixels", "image side")
+    input_dim: int | None = metric("elements", "input elements K")
+    latent_dim: int | None = metric("dims", "latent dims J")
+    effective_beta: float | None = metric(
+        "KL_sum weight vs SSE/2", "effective β against a unit-σ Gaussian decoder"
+    )
+    status: str | None = metric("", "finished, failed or incomplete")
+    rate_nats: float | None = metric(NATS, "rate")
+    distortion_nats: float | None = metric(NATS, "distortion")
+    mse_per_element: float | None = metric("(data units)²", "MSE per element")
+    psnr_db: float | None = metric("dB", "PSNR")
+    active_units: int | None = metric("dims", "active units")
+    nll_iw_bits_per_dim: float | None = metric(BPD, "IWAE NLL per input element")
+    mig: float | None = metric(SCORE, "MIG")
+    dci_disentanglement: float | None = metric(SCORE, "DCI disentanglement")
+    decoder_scale: float | None = metric("data units", "decoder σ (learned)")
+    target_met: bool | None = metric("", "the balancer's target met")
+    wall_seconds: float | None = metric("s", "wall time")
+    error: str | None = metric("", "why it failed")
+
+    # The numbers taken from the run's metrics.json, in study.csv's order.
+    MEASURED: ClassVar[tuple[str, ...]] = (
+        "rate_nats", "distortion_nats", "mse_per_element", "psnr_db", "active_units",
+        "nll_iw_bits_per_dim", "mig", "dci_disentanglement", "decoder_scale", "target_met",
+    )  # fmt: skip
+    # What the plots show against K and J: the balance as reconstruction, code and structure.
+    PLOTTED: ClassVar[tuple[str, ...]] = ("active_units", "mse_per_element", "mig")
+
+    @classmethod
+    def of(cls, cell: Mapping, metrics: Mapping | None, row: SweepRow | None) -> StudyRow:
+        """A cell (convention, image_side, input_dim, latent_dim, effective_beta) with its
+        run's metrics and sweep row; a cell without a row has not ended yet ("incomplete")."""
+        measured = {k: _finite((metrics or {}).get(k)) for k in cls.MEASURED}
+        return cls(
+            **cell, **measured,
+            run=row.run if row else None,
+            status=row.status if row else "incomplete",
+            wall_seconds=row.wall_seconds if row else None,
+            error=(row.error if row else "") or "",
+        )  # fmt: skip
+
+    def to_json(self) -> dict:
+        """Every column, empty where not measured, so each row of study.csv has them all."""
+        return {k: getattr(self, k) for k in self.keys_()}
+
+
+@dataclass(frozen=True)
 class TuneRow(Record):
     """One run of ``vaebalance tune`` in ``tune.csv``: the β tried, what it reached, how close.
 
@@ -405,7 +460,7 @@ def _finite(value):
     return value
 
 
-RECORDS = (Disentanglement, Evaluation, RunMetrics, EpochRecord, SweepRow, TuneRow)
+RECORDS = (Disentanglement, Evaluation, RunMetrics, EpochRecord, SweepRow, TuneRow, StudyRow)
 KEYS = frozenset(k for record in RECORDS for k in record.keys_())
 
 

@@ -149,8 +149,6 @@ def test_dataset_through_the_registry():
     )
 
 
-def test_size_and_examples_only_for_sprites():
-    with pytest.raises(UserError, match="data.size applies only to sprites"):
-        load_dataset("digits", size=32)
+def test_bad_examples_for_sprites():
     with pytest.raises(UserError, match="data.examples"):
         load_dataset("sprites", examples=1)

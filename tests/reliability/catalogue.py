@@ -818,6 +818,26 @@ CASES = [
          "VAEBALANCE_DIST_TIMEOUT=soon torchrun --nproc_per_node 2 -m vaebalance train",
          "VAEBALANCE_DIST_TIMEOUT='soon' must be a number of seconds > 0",
          env={"WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0", "VAEBALANCE_DIST_TIMEOUT": "soon"}),
+    # --- vaebalance study dims, data.size / data.examples of any image source -----------
+    Case("study-unknown-data", "a study of a dataset it has no plan for",
+         "vaebalance study dims --data cifar --out s",
+         "unknown study dataset 'cifar'; valid: digits, fashion-mnist, sprites"),
+    Case("study-quick-other-data", "--quick (the digits study) with another dataset",
+         "vaebalance study dims --data sprites --quick --out s",
+         "--quick is the digits study; it cannot be combined with sprites"),
+    Case("study-workers-zero", "a study with no workers",
+         "vaebalance study dims --quick --workers 0 --out s",
+         "--workers must be ≥ 1, got 0"),
+    Case("study-out-not-a-study", "a study written into a folder that holds something else",
+         "vaebalance study dims --quick --out full",
+         "full exists, is not empty and is not a sweep (no sweep.json)",
+         setup=_file("full/notes.txt", "mine")),
+    Case("data-size-zero", "an image size of zero",
+         "vaebalance train --data digits --set data.size=0",
+         "data.size must be an image side from 1 to 1024 pixels, got 0"),
+    Case("data-examples-too-many", "more examples than the dataset has",
+         "vaebalance train --data digits --set data.examples=5000",
+         "data.examples must be an integer from 2 to the 1797 examples of digits, got 5000"),
 ]
 # fmt: on
 

@@ -7,6 +7,7 @@
     vaebalance sweep --grid balancer.beta=0.1,0.3,1,3,10 --data fashion-mnist --out sweeps/beta
     vaebalance tune --data fashion-mnist --target-mse 0.01 --epochs 5 --out sweeps/t01
     vaebalance report runs/DIR                         # or a sweep directory
+    vaebalance study dims --quick                      # every KL convention vs K and J
     vaebalance explain --recon mse --recon-reduction mean --kl-reduction mean \\
         --kl-weight 0.1 --input-dim 784 --latent-dim 32
 
@@ -23,7 +24,7 @@ import sys
 import typer
 
 from ..errors import UserError
-from . import explain, measure, sweep, train, tune  # noqa: F401  (each registers its commands)
+from . import explain, measure, study, sweep, train, tune  # noqa: F401  (each registers its commands)
 from .app import app, fail, in_cli_terms
 
 __all__ = ["app", "main"]

@@ -13,10 +13,10 @@ class SweepConsole:
     """Progress lines as runs end (on stderr, so stdout stays the summary)."""
 
     def __init__(self, quiet: bool = False):
-        self.quiet, self.ended, self.todo = quiet, 0, 0
+        self.quiet, self.ended, self.todo, self.path = quiet, 0, 0, None
 
     def plan(self, plan: Plan) -> None:
-        self.todo = plan.todo
+        self.todo, self.path = plan.todo, plan.path
         if self.quiet:
             return
         before = f", {plan.finished} finished before" if plan.finished else ""

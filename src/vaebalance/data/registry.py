@@ -14,6 +14,7 @@ from vaebalance.data.digits import load_digits_dataset
 from vaebalance.data.factors import attach_factors
 from vaebalance.data.idx import find_idx_dir, has_idx_files, load_idx_dataset
 from vaebalance.data.images import IMAGE_SUFFIXES, load_image_folder
+from vaebalance.data.resample import resample
 from vaebalance.data.split import check_test_fraction
 from vaebalance.data.sprites import DEFAULT_EXAMPLES, DEFAULT_SIZE, load_sprites_dataset
 from vaebalance.data.tabular import load_csv_dataset
@@ -36,7 +37,8 @@ NAMED: dict[str, NamedLoader] = {
         DEFAULT_SIZE, DEFAULT_EXAMPLES, fraction, seed
     ),
 }
-# Options only some named sources take: data.size and data.examples (sprites).
+# Sources that render at data.size and draw data.examples themselves; every other source is
+# loaded whole, then resampled and subset (data/resample.py).
 SIZED = ("sprites",)
 
 FILE_LOADERS: dict[str, PathLoader] = {
@@ -74,8 +76,10 @@ def load_dataset(
         data_dir: Where the files of a named source are, instead of the default places.
         test_fraction: Share of examples in the test split of sources without their own.
         seed: Seed of that split.
-        size: Image side of a rendered source (``sprites``: 64 or 32; default 64).
-        examples: How many examples a rendered source draws (``sprites``: default 20,000).
+        size: Image side: ``sprites`` renders at it (64 or 32; default 64), any other image
+            source is resampled to ``size × size`` (:mod:`~vaebalance.data.resample`).
+        examples: How many examples (train + test): ``sprites`` draws that many (default
+            20,000), any other source keeps a seeded random subset of that many.
         factors: A file of generative factors, one integer row per example
             (:func:`~vaebalance.data.factors.read_factors`), attached to the splits.
         val_fraction: Share of the training examples held out for validation
@@ -90,10 +94,6 @@ def load_dataset(
     spec = os.fspath(spec)
     check(spec.strip() != "", "dataset must be a name or a path, got an empty string")
     check_test_fraction(test_fraction)
-    if spec not in SIZED:
-        for key, value in (("size", size), ("examples", examples)):
-            check(value is None, f"data.{key} applies only to {', '.join(SIZED)}, not {spec!r}",
-                  params=(f"data.{key}",))  # fmt: skip
     if spec == "sprites":
         data = load_sprites_dataset(
             DEFAULT_SIZE if size is None else size,
@@ -109,6 +109,7 @@ def load_dataset(
             raise _not_found(spec)
         data = load_path(path, spec, test_fraction, seed)
     data = data if factors is None else attach_factors(data, factors)
+    data = data if spec in SIZED else resample(data, size, examples, seed)
     return hold_out(data, val_fraction, seed)
 
 
@@ -150,6 +151,9 @@ def load_from_source(source: Mapping) -> Dataset:
     data = _load_source(source)
     factors = source.get("factors")
     data = data if factors is None else attach_factors(data, factors)
+    again = source.get("resample")
+    if isinstance(again, Mapping):  # the same subset and size as the run had
+        data = resample(data, again.get("size"), again.get("examples"), again.get("seed", 0))
     return reapply(data, source)
 
 

@@ -63,6 +63,11 @@ def try_write_report(path: Path, goal=None) -> Path | None:
 
 
 def render(context: dict) -> str:
+    return render_template("report.html", context)
+
+
+def render_template(name: str, context: dict) -> str:
+    """Render one of ``templates/`` (autoescaped, strict about undefined variables)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,  # names and config strings must never become markup
@@ -70,4 +75,4 @@ def render(context: dict) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env.get_template("report.html").render(**context)
+    return env.get_template(name).render(**context)

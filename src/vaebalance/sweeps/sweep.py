@@ -61,6 +61,7 @@ def run_sweep(
     after_run: Callable[[Path], object] | None = None,
     on_plan: Callable[[Plan], None] | None = None,
     on_row: Callable[[SweepRow], None] | None = None,
+    configure: Callable[[RunConfig, Point], RunConfig] | None = None,
 ) -> Sweep:
     """Run every point of ``grid`` on top of ``base``, skipping runs finished before.
 
@@ -78,12 +79,16 @@ def run_sweep(
             (e.g. to write its report); a module-level function, so workers can receive it.
         on_plan: called once with the :class:`Plan`, before any run starts.
         on_row: called with each row as its run ends.
+        configure: builds a point's config from the base (default: the grid's keys are config
+            fields, set on the base). Given, the grid's keys need not be config fields: a study
+            names points by what it compares (``convention``) and maps each to a config here.
     """
     if workers is not None and workers < 1:
         raise UserError(f"--workers must be ≥ 1, got {workers}")
-    check_keys(grid, base)
+    if configure is None:
+        check_keys(grid, base)
     points = expand(grid)
-    configs = [point_config(base, p) for p in points]  # every config error before any run
+    configs = [(configure or point_config)(base, p) for p in points]  # every error before a run
     run_on = get_backend(backend, address)
     path = Path(out) if out else default_sweep_dir(base, grid)
     _claim(path, base, grid)
