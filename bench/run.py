@@ -57,9 +57,10 @@ PRESET = ["explain", "--preset", "pytorch-vae", "--input-shape", "1,28,28", "--l
 # ---------------------------------------------------------------- processes and statistics
 
 
-def run(cmd: list[str], timeout: float = 1800, env: dict | None = None) -> dict:
-    """Run ``cmd``; its wall time, peak RSS, stdout and the perf_counter time of each line."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env or {})}
+def run(cmd: list[str], timeout: float = 1800, src: Path | None = None) -> dict:
+    """Run ``cmd``; its wall time, peak RSS, stdout and the perf_counter time of each line.
+    vaebalance is imported from ``src`` (default: this checkout's)."""
+    env = {**os.environ, "PYTHONPATH": str(src or ROOT / "src")}
     start = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env=env, cwd=ROOT)  # fmt: skip
@@ -152,10 +153,13 @@ def vaebalance_cmd(*args: str) -> list[str]:
     return [PY, "-m", "vaebalance", *args]
 
 
-def vaebalance_train(precision: str, epochs: int, workdir: Path, extra=()) -> dict:
+def vaebalance_train(precision: str, epochs: int, workdir: Path, extra=(), fraction=1.0,
+                     src: Path | None = None) -> dict:  # fmt: skip
     out = workdir / f"run-{precision}-{time.monotonic_ns()}"
-    m = run(vaebalance_cmd("train", *REFERENCE, "--epochs", str(epochs), "--precision",
-                           precision, "--out", str(out), *extra))  # fmt: skip
+    # A fraction of an epoch (for a loaded machine): one run of that many steps.
+    length = ["--epochs", str(epochs)] if fraction >= 1 else ["--steps", str(steps_of(fraction))]
+    m = run(vaebalance_cmd("train", *REFERENCE, *length, "--precision", precision, "--out",
+                           str(out), *extra), src=src)  # fmt: skip
     history = read_history(out / "history.csv")
     train_rows = [r for r in history if r["split"] == "train"]
     test_rows = [r for r in history if r["split"] == "test"]
@@ -166,6 +170,8 @@ def vaebalance_train(precision: str, epochs: int, workdir: Path, extra=()) -> di
     seconds = [float(r["seconds"]) for r in train_rows]
     train_s = [float(r["train_seconds"]) for r in train_rows]
     epoch_s = median(cadence) if cadence else median(seconds)
+    if fraction < 1:  # the whole epoch it stands for: train time scaled up, one test pass
+        epoch_s = median(train_s) / fraction + median([s - t for s, t in zip(seconds, train_s)])
     logging_s = median([c - s for c, s in zip(cadence, seconds[1:])]) if cadence else None
     shutil.rmtree(out, ignore_errors=True)
     return {
@@ -174,11 +180,16 @@ def vaebalance_train(precision: str, epochs: int, workdir: Path, extra=()) -> di
         "test_pass_s": median([s - t for s, t in zip(seconds, train_s)]),
         "logging_s": logging_s,
         "logging_fraction": ratio(logging_s, epoch_s),
-        "samples_per_s": ratio(128 * (60000 // 128), median(train_s)),
+        "samples_per_s": ratio(128 * steps_of(fraction), median(train_s)),
         "test_neg_elbo_nats": -float(test_rows[-1]["elbo_nats"]),
         "wall_s": m["wall_s"],
         "peak_rss_mb": m["peak_rss_mb"],
     }
+
+
+def steps_of(fraction: float) -> int:
+    """Optimizer steps in ``fraction`` of a Fashion-MNIST epoch at batch 128."""
+    return max(1, round(fraction * (60000 // 128)))
 
 
 def read_history(path: Path) -> list[dict]:
@@ -186,21 +197,28 @@ def read_history(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def plain_train(epochs: int) -> dict:
-    m = run([PY, str(BENCH / "workers" / "plain_worker.py"), "train", "--epochs", str(epochs)])
+def plain_train(epochs: int, fraction: float = 1.0) -> dict:
+    m = run([PY, str(BENCH / "workers" / "plain_worker.py"), "train", "--epochs", str(epochs),
+             "--fraction", str(fraction)])  # fmt: skip
     r = m["result"]
     train_s = median(r["train_seconds"][1:] or r["train_seconds"])
     test_s = median(r["test_seconds"])
-    return {"epoch_s": train_s + test_s, "train_s": train_s, "test_pass_s": test_s,
-            "samples_per_s": 128 * (60000 // 128) / train_s,
+    return {"epoch_s": train_s / min(fraction, 1) + test_s, "train_s": train_s,
+            "test_pass_s": test_s, "samples_per_s": 128 * steps_of(fraction) / train_s,
             "test_neg_elbo_nats": r["test_neg_elbo_nats"], "peak_rss_mb": m["peak_rss_mb"]}  # fmt: skip
 
 
-def pythae_train(python: str, epochs: int) -> dict:
+def pythae_train(python: str, epochs: int, fraction: float = 1.0) -> dict:
     m = run([python, str(BENCH / "workers" / "pythae_worker.py"), "train", "--epochs",
-             str(epochs)])  # fmt: skip
+             str(epochs), "--fraction", str(fraction)])  # fmt: skip
     r = m["result"]
-    return {"epoch_s": median(r["epoch_seconds"][1:] or r["epoch_seconds"]),
+    train_s = median(r["train_seconds"][1:] or r["train_seconds"])
+    eval_s = median(r["eval_seconds"][1:] or r["eval_seconds"])
+    epoch_s = median(r["epoch_seconds"][1:] or r["epoch_seconds"])
+    if fraction < 1:  # the train part scaled up to a whole epoch
+        epoch_s += train_s * (1 / fraction - 1)
+    return {"epoch_s": epoch_s, "train_s": train_s, "test_pass_s": eval_s,
+            "samples_per_s": 128 * steps_of(fraction) / train_s,
             "test_neg_elbo_nats": r["test_neg_elbo_nats"], "peak_rss_mb": m["peak_rss_mb"]}  # fmt: skip
 
 
@@ -214,13 +232,13 @@ def tiny_dataset(workdir: Path) -> Path:
     return path
 
 
-def vaebalance_tiny(workdir: Path, steps: int) -> dict:
+def vaebalance_tiny(workdir: Path, steps: int, src: Path | None = None) -> dict:
     out = workdir / f"tiny-{time.monotonic_ns()}"
     run(vaebalance_cmd("train", "--data", str(tiny_dataset(workdir)), "--likelihood", "gaussian",
                        "--latent-dim", "2", "--set", "model.hidden=[]", "--batch-size", "128",
                        "--threads", "2", "--steps", str(steps), "--iw-samples", "0",
                        "--quiet", "--no-report", "--set", "train.tensorboard=false",
-                       "--out", str(out)))  # fmt: skip
+                       "--out", str(out)), src=src)  # fmt: skip
     rows = [r for r in read_history(out / "history.csv") if r["split"] == "train"]
     n_steps = int(rows[-1]["step"])
     shutil.rmtree(out, ignore_errors=True)
@@ -236,14 +254,19 @@ def plain_tiny(steps: int) -> dict:
 
 
 def suite_training(args, workdir: Path, pythae: str | None) -> dict:
-    epochs = args.epochs
+    epochs, f = (args.epochs, 1.0) if args.fraction >= 1 else (1, args.fraction)
     competitors = {
-        "vaebalance fp32": lambda: vaebalance_train("fp32", epochs, workdir),
-        "vaebalance bf16": lambda: vaebalance_train("bf16", epochs, workdir),
-        "plain PyTorch loop": lambda: plain_train(epochs),
+        "vaebalance fp32": lambda: vaebalance_train("fp32", epochs, workdir, fraction=f),
+        "vaebalance bf16": lambda: vaebalance_train("bf16", epochs, workdir, fraction=f),
+        "plain PyTorch loop": lambda: plain_train(epochs, f),
     }
     if pythae:
-        competitors["pythae 0.1.2"] = lambda: pythae_train(pythae, epochs)
+        competitors["pythae 0.1.2"] = lambda: pythae_train(pythae, epochs, f)
+    if args.baseline_src:  # the same checkout before the optimizations, for what they gave
+        for p in ("fp32", "bf16"):
+            competitors[f"vaebalance {p} @baseline"] = lambda p=p: vaebalance_train(
+                p, epochs, workdir, fraction=f, src=args.baseline_src
+            )
     s = summarize(rounds(competitors, args.repeats))
     base = s.get("pythae 0.1.2", {}).get("epoch_s")
     for row in s.values():
@@ -251,13 +274,18 @@ def suite_training(args, workdir: Path, pythae: str | None) -> dict:
         row["speedup_vs_plain_train"] = ratio(s["plain PyTorch loop"].get("train_s"),
                                               row.get("train_s"))  # fmt: skip
     steps = 300 if args.quick else 1000
-    tiny = summarize(rounds({"vaebalance tiny (linear 12→2J)": lambda: vaebalance_tiny(
-        workdir, steps), "plain loop tiny": lambda: plain_tiny(steps)}, args.repeats))  # fmt: skip
+    tiny_competitors = {"vaebalance tiny (linear 12→2J)": lambda: vaebalance_tiny(workdir, steps),
+                        "plain loop tiny": lambda: plain_tiny(steps)}  # fmt: skip
+    if args.baseline_src:
+        tiny_competitors["vaebalance tiny @baseline"] = lambda: vaebalance_tiny(
+            workdir, steps, args.baseline_src
+        )
+    tiny = summarize(rounds(tiny_competitors, args.repeats))
     tiny["vaebalance tiny (linear 12→2J)"]["ratio_to_plain"] = ratio(
         tiny["vaebalance tiny (linear 12→2J)"].get("step_ms"),
         tiny["plain loop tiny"].get("step_ms"),
     )
-    return {"training": s, "tiny_step": tiny, "epochs": epochs}
+    return {"training": s, "tiny_step": tiny, "epochs": epochs, "fraction": f}
 
 
 def suite_evaluation(args, workdir: Path, pythae: str | None) -> dict:
@@ -325,6 +353,11 @@ def suite_startup(args, workdir: Path, pythae: str | None) -> dict:
         "python -c 'import torch' (for scale)": [PY, "-c", "import torch"],
     }
     competitors = {name: (lambda c=c: {"wall_s": run(c)["wall_s"]}) for name, c in commands.items()}
+    if args.baseline_src:
+        for name in ("vaebalance explain (convention)", "vaebalance report RUN"):
+            competitors[f"{name} @baseline"] = lambda c=commands[name]: {
+                "wall_s": run(c, src=args.baseline_src)["wall_s"]
+            }
     return {"startup": summarize(rounds(competitors, max(args.repeats, 5)))}
 
 
@@ -381,8 +414,20 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--quick", action="store_true", help="fewer epochs and examples")
     p.add_argument("--epochs", type=int, default=None, help="training suite (default 2; 3 full)")
+    p.add_argument(
+        "--fraction",
+        type=float,
+        default=1.0,
+        help="train on this fraction of an epoch and scale up (a loaded machine)",
+    )
     p.add_argument("--with-pythae", action="store_true", help="install pythae if needed, run it")
     p.add_argument("--out", default=str(BENCH / "results"))
+    p.add_argument(
+        "--baseline-src",
+        type=Path,
+        default=None,
+        help="also run vaebalance from this src/ (e.g. a checkout before a change)",
+    )
     args = p.parse_args()
     args.epochs = args.epochs or (2 if args.quick else 3)
     pythae = ensure_pythae(install=True) if args.with_pythae else None

@@ -63,7 +63,7 @@ def fashion():
     return data.to_float(data.train).flatten(1), data.to_float(data.test).flatten(1)
 
 
-def train(epochs: int, batch: int = 128) -> dict:
+def train(epochs: int, batch: int = 128, fraction: float = 1.0) -> dict:
     x_train, x_test = fashion()
     model = PlainVAE(784, (512, 256), 16)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -71,7 +71,7 @@ def train(epochs: int, batch: int = 128) -> dict:
     for _ in range(epochs):
         start = time.perf_counter()
         perm = torch.randperm(len(x_train))
-        for i in range(len(x_train) // batch):
+        for i in range(max(1, round(fraction * (len(x_train) // batch)))):
             loss = neg_elbo(model, x_train[perm[i * batch : (i + 1) * batch]])
             opt.zero_grad()
             loss.backward()
@@ -143,12 +143,13 @@ def main() -> None:
     p.add_argument("--examples", type=int, default=2000)
     p.add_argument("--k", type=int, default=1000)
     p.add_argument("--precision", default="fp32")
+    p.add_argument("--fraction", type=float, default=1.0, help="of each training epoch")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     if args.mode == "train":
-        out = train(args.epochs)
+        out = train(args.epochs, fraction=args.fraction)
     elif args.mode == "tiny":
         out = tiny(args.steps)
     else:
