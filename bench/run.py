@@ -313,18 +313,20 @@ def suite_evaluation(args, workdir: Path, pythae: str | None) -> dict:
 
 def suite_sweep(args, workdir: Path, pythae: str | None) -> dict:
     epochs = 1 if args.quick else 2
+    f = min(args.fraction, 1.0)
+    length = ["--epochs", str(epochs)] if f >= 1 else ["--steps", str(steps_of(f))]
 
     def one_run():
-        r = vaebalance_train("fp32", epochs, workdir, ("--quiet",))
-        return {"wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"],
-                "training_s": r["epoch_s"] * epochs}  # fmt: skip
+        r = vaebalance_train("fp32", epochs, workdir, ("--quiet",), fraction=f)
+        # training time as the sweep's runs spend it: train passes and test passes, unscaled
+        training = r["train_s"] * (epochs if f >= 1 else 1) + r["test_pass_s"] * epochs
+        return {"wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"], "training_s": training}
 
     def sweep(workers: int):
         out = workdir / f"sweep-{time.monotonic_ns()}"
         args_ = [a for a in REFERENCE if a not in ("--threads", "2")]
-        m = run(vaebalance_cmd("sweep", "--grid", "balancer.beta=0.5,1", *args_, "--epochs",
-                               str(epochs), "--workers", str(workers), "--quiet", "--out",
-                               str(out)))  # fmt: skip
+        m = run(vaebalance_cmd("sweep", "--grid", "balancer.beta=0.5,1", *args_, *length,
+                               "--workers", str(workers), "--quiet", "--out", str(out)))  # fmt: skip
         shutil.rmtree(out, ignore_errors=True)
         return {"wall_s": m["wall_s"], "peak_rss_mb": m["peak_rss_mb"]}
 
@@ -335,7 +337,7 @@ def suite_sweep(args, workdir: Path, pythae: str | None) -> dict:
     for name, row in s.items():
         if name.startswith("sweep"):
             row["ratio_to_2x_training"] = ratio(row.get("wall_s"), two)
-    return {"sweep": s, "epochs": epochs}
+    return {"sweep": s, "epochs": epochs, "fraction": f}
 
 
 def suite_startup(args, workdir: Path, pythae: str | None) -> dict:
