@@ -285,7 +285,21 @@ def suite_training(args, workdir: Path, pythae: str | None) -> dict:
         tiny["vaebalance tiny (linear 12→2J)"].get("step_ms"),
         tiny["plain loop tiny"].get("step_ms"),
     )
-    return {"training": s, "tiny_step": tiny, "epochs": epochs, "fraction": f}
+    return {"training": s, "tiny_step": tiny, "memory": memory(workdir), "epochs": epochs,
+            "fraction": f}  # fmt: skip
+
+
+def memory(workdir: Path) -> dict:
+    """Peak RSS of a short 64×64 sprites run (once: memory barely varies between rounds); the
+    Fashion-MNIST runs' peaks are in the training table."""
+    out = workdir / "sprites"
+    m = run(vaebalance_cmd("train", "--data", "sprites", "--steps", "10", "--batch-size", "64",
+                           "--threads", "2", "--iw-samples", "0", "--quiet", "--no-report",
+                           "--set", "train.tensorboard=false", "--set", "eval.factor_metrics=false",
+                           "--set", "eval.intervention_batches=0", "--out", str(out)))  # fmt: skip
+    shutil.rmtree(out, ignore_errors=True)
+    return {"sprites 64×64, 10 steps + evaluation": {"peak_rss_mb": m["peak_rss_mb"],
+                                                     "wall_s": m["wall_s"]}}  # fmt: skip
 
 
 def suite_evaluation(args, workdir: Path, pythae: str | None) -> dict:
