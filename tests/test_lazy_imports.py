@@ -89,3 +89,19 @@ print("ok")
 def test_unknown_attribute_is_an_attribute_error():
     code = "import vaebalance\ntry:\n    vaebalance.nope\nexcept AttributeError:\n    print('ok')"
     assert run_python(code).strip() == "ok"
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["from vaebalance import ELBOLoss", "from vaebalance.objective import ELBOLoss",
+     "from vaebalance.objective.elbo import ELBOLoss"],
+)  # fmt: skip
+def test_the_loss_finds_every_balancer_whichever_module_is_imported_first(line):
+    """The balancers register from a package the lazy ``__init__`` no longer imports up front:
+    the registry imports it on its first look-up."""
+    code = (
+        f"{line}\nfrom vaebalance.objective.balancer import names\n"
+        "print(type(ELBOLoss('bernoulli', 'warmup').balancer).__name__, len(names()))"
+    )
+    name, count = run_python(code).split()
+    assert name == "Warmup" and int(count) >= 8
