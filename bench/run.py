@@ -374,7 +374,11 @@ def suite_startup(args, workdir: Path, pythae: str | None) -> dict:
             competitors[f"{name} @baseline"] = lambda c=commands[name]: {
                 "wall_s": run(c, src=args.baseline_src)["wall_s"]
             }
-    return {"startup": summarize(rounds(competitors, max(args.repeats, 5)))}
+    s = summarize(rounds(competitors, max(args.repeats, 5)))
+    torch_s = s["python -c 'import torch' (for scale)"].get("wall_s")
+    for row in s.values():  # load-robust-ish: a loaded machine slows both alike
+        row["vs_import_torch"] = ratio(row.get("wall_s"), torch_s)
+    return {"startup": s}
 
 
 SUITES = {"training": suite_training, "evaluation": suite_evaluation, "sweep": suite_sweep,
@@ -405,6 +409,7 @@ COLUMNS = {  # key → (header, format)
     "ratio_to_plain": ("÷ plain", ".2f"), "example_k_per_second": ("example·k/s", ".0f"),
     "fraction_of_fp32_roofline": ("of fp32 roofline", ".0%"), "wall_s": ("wall s", ".3f"),
     "training_s": ("training s", ".2f"), "ratio_to_2x_training": ("÷ 2 × training", ".2f"),
+    "vs_import_torch": ("÷ import torch", ".2f"),
     "peak_rss_mb": ("peak RSS MB", ".0f"), "rounds": ("rounds", "d"),
 }  # fmt: skip
 
