@@ -4,7 +4,7 @@ Runs inside pythae's own virtual environment (``bench/run.py --with-pythae`` bui
 imports nothing from vaebalance: it reads the Fashion-MNIST idx files itself. Prints one JSON
 object on stdout.
 
-- ``train``: ``BaseTrainer`` with the test images as its eval set (its epoch = train + eval,
+- ``train``: ``TrainingPipeline`` (its ``BaseTrainer``) with the test images as its eval set (its epoch = train + eval,
   like a vaebalance epoch = train + test pass), Adam 1e-3, batch 128, BCE (Bernoulli)
   reconstruction; per-epoch wall time from a callback, and the eval loss (the test −ELBO,
   nats/example: pythae sums BCE over pixels and the KL over latent dims, means over the batch).
@@ -28,6 +28,7 @@ import torch
 from pythae.models import VAE, VAEConfig
 from pythae.models.base.base_utils import ModelOutput
 from pythae.models.nn import BaseDecoder, BaseEncoder
+from pythae.pipelines import TrainingPipeline
 from pythae.trainers import BaseTrainer, BaseTrainerConfig
 from pythae.trainers.training_callbacks import TrainingCallback
 from torch import nn
@@ -75,10 +76,11 @@ class EpochTimer(TrainingCallback):
         self.seconds, self.eval_loss, self._start = [], [], None
         self.train_seconds, self.eval_seconds = [], []
 
-    def wrap(self, trainer) -> None:
-        """Time pythae's own train and eval passes of each epoch too."""
+    def wrap(self, trainer_cls) -> None:
+        """Time pythae's own train and eval passes of each epoch too (the pipeline makes the
+        trainer, so its class's methods are wrapped)."""
         for name, into in (("train_step", self.train_seconds), ("eval_step", self.eval_seconds)):
-            method = getattr(trainer, name)
+            method = getattr(trainer_cls, name)
 
             def timed(*a, _method=method, _into=into, **k):
                 start = time.perf_counter()
@@ -86,7 +88,7 @@ class EpochTimer(TrainingCallback):
                 _into.append(time.perf_counter() - start)
                 return out
 
-            setattr(trainer, name, timed)
+            setattr(trainer_cls, name, timed)
 
     def on_epoch_begin(self, training_config, **kwargs):
         self._start = time.perf_counter()
@@ -113,10 +115,10 @@ def train(epochs: int, fraction: float = 1.0) -> dict:
         cfg = BaseTrainerConfig(output_dir=out, learning_rate=1e-3, num_epochs=epochs,
                                 per_device_train_batch_size=128, per_device_eval_batch_size=128,
                                 no_cuda=True)  # fmt: skip
-        trainer = BaseTrainer(model(), train_dataset=x_train, eval_dataset=x_test,
-                              training_config=cfg, callbacks=[timer])  # fmt: skip
-        timer.wrap(trainer)
-        trainer.train()
+        timer.wrap(BaseTrainer)
+        # As pythae's docs train: the pipeline checks and wraps the arrays, then trains.
+        pipeline = TrainingPipeline(model=model(), training_config=cfg)
+        pipeline(train_data=x_train, eval_data=x_test, callbacks=[timer])
     return {
         "epoch_seconds": timer.seconds,
         "train_seconds": timer.train_seconds,
