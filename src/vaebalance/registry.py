@@ -8,6 +8,7 @@ against the constructor's own signature before anything runs.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import typing
 
@@ -15,9 +16,23 @@ from .errors import UserError, unknown_choice
 
 
 class Registry:
-    def __init__(self, kind: str):
+    """Named classes of one kind. ``provider``: the module whose import registers them, when
+    that is not the registry's own (the balancers register from ``vaebalance.balancers``, a
+    layer above the objective that holds this registry); it is imported on the first look-up,
+    so that ``from vaebalance import ELBOLoss`` finds them without the package importing
+    everything up front (the light commands start without torch)."""
+
+    def __init__(self, kind: str, provider: str | None = None):
         self.kind = kind
+        self.provider = provider
         self._classes: dict[str, type] = {}
+
+    @property
+    def _loaded(self) -> dict[str, type]:
+        if self.provider is not None:
+            provider, self.provider = self.provider, None
+            importlib.import_module(provider)
+        return self._classes
 
     def register(self, cls: type) -> type:
         """Class decorator: make ``cls`` selectable by ``cls.name``."""
@@ -25,12 +40,13 @@ class Registry:
         return cls
 
     def names(self) -> list[str]:
-        return sorted(self._classes)
+        return sorted(self._loaded)
 
     def cls(self, name: str) -> type:
-        if name not in self._classes:
-            raise unknown_choice(self.kind, name, self._classes)
-        return self._classes[name]
+        classes = self._loaded
+        if name not in classes:
+            raise unknown_choice(self.kind, name, classes)
+        return classes[name]
 
     def _signature(self, name: str) -> list[inspect.Parameter]:
         sig = inspect.signature(self.cls(name).__init__)

@@ -47,3 +47,13 @@ def test_digits_split_is_deterministic_by_seed():
         "test_fraction": 0.1,
         "seed": 5,
     }
+
+
+def test_direct_read_equals_sklearn_load_digits():
+    """The shipped CSV read without importing sklearn.datasets gives load_digits' arrays."""
+    from vaebalance.data.digits import _digits_arrays
+
+    data, target = _digits_arrays()
+    bunch = load_digits()
+    np.testing.assert_array_equal(data, bunch.data)
+    np.testing.assert_array_equal(target, bunch.target)

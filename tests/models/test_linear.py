@@ -10,6 +10,12 @@ from vaebalance.models.linear import Linear
 pytestmark = pytest.mark.skipif(not linear.ENABLED, reason="oneDNN not available in this build")
 
 
+@pytest.fixture(autouse=True)
+def onednn_for_any_size(monkeypatch):
+    """The small shapes below would take nn.Linear's path by size; these tests check oneDNN."""
+    monkeypatch.setattr(linear, "MIN_MACS", 0)
+
+
 def pair(n_in=37, n_out=23, bias=True):
     torch.manual_seed(0)
     fast, ref = Linear(n_in, n_out, bias=bias), nn.Linear(n_in, n_out, bias=bias)
@@ -59,3 +65,16 @@ def test_expanded_gradients_and_no_grad_inputs():
     torch.testing.assert_close(fast.weight.grad, ref.weight.grad, rtol=1e-5, atol=1e-5)
     with torch.inference_mode():
         torch.testing.assert_close(fast(x), ref(x), rtol=1e-5, atol=1e-5)
+
+
+def test_small_products_take_the_usual_path(monkeypatch):
+    calls = []
+    real = linear._mm
+    monkeypatch.setattr(linear, "_mm", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(linear, "MIN_MACS", 4 * 37 * 23 + 1)
+    fast, ref = pair()
+    x = torch.randn(4, 37)
+    torch.testing.assert_close(fast(x), ref(x))
+    assert not calls
+    fast(torch.randn(5, 37))  # one more row: at the threshold, oneDNN
+    assert calls

@@ -102,7 +102,7 @@ def test_nan_rows_in_the_data_skip_exactly_their_batches(name, tmp_path, monkeyp
     poisoned_rows = [5, 700, 1200]
     data = load_dataset("digits", val_fraction=0.1)  # as a run loads it
     data.train[poisoned_rows] = math.nan
-    monkeypatch.setattr(run_module, "load_dataset", lambda *args, **kwargs: data)
+    monkeypatch.setattr(run_module, "_dataset", lambda *args, **kwargs: data)
     cfg = build_config(None, [*TINY, "train.epochs=3", *FIXED_SIGMA, *BALANCERS[name]])
     path, metrics = train(cfg, tmp_path / "run")
 

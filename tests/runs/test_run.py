@@ -213,3 +213,24 @@ def test_without_tensorboard_a_one_line_note_and_training_goes_on(tmp_path, monk
     err = capsys.readouterr().err
     assert err.count("tensorboard is not installed") == 1
     assert not (path / "tensorboard").exists() and (path / "metrics.json").is_file()
+
+
+def test_runs_in_one_process_share_one_copy_of_a_named_dataset():
+    """A sweep's runs on one worker read the files once; each still trains on equal data."""
+    from vaebalance.runs import start
+
+    start._named_dataset.cache_clear()
+    seen = []
+    real = start.load_dataset
+
+    def counting(*a, **k):
+        seen.append(a[0])
+        return real(*a, **k)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(start, "load_dataset", counting)
+        first = start._dataset("digits", None, 0.1, 0, None, None, None)
+        again = start._dataset("digits", None, 0.1, 0, None, None, None)
+        other_seed = start._dataset("digits", None, 0.1, 1, None, None, None)
+    assert seen == ["digits", "digits"] and again is first
+    assert not torch.equal(other_seed.test, first.test)  # another split: not served from cache

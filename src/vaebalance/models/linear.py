@@ -6,6 +6,11 @@ PyTorch also ships, reaches 230–440 (``bench/matmul.py``): MKL does not use th
 width there. The forward pass and both products of the backward pass (∂x = g·W, ∂W = gᵀ·x)
 therefore call oneDNN's linear primitive directly; transposes are views, not copies.
 
+Small products take the usual path too (fewer than ``MIN_MACS`` multiply-adds, batch × in × out):
+the autograd Function costs tens of microseconds of Python per call and its backward, more than
+oneDNN saves on a small product; for a tiny model (a linear 12 → 2J VAE) that overhead was most
+of a step. Every layer of the reference MLP (the smallest: 128 × 16 × 256) stays on oneDNN.
+
 Everything else — bf16 autocast, CUDA, other dtypes, inputs that are not 2-D — takes the usual
 ``nn.Linear`` path, so the layer is a drop-in replacement with the same parameters and state
 dict. Set ``VAEBALANCE_ONEDNN=0`` to use the usual path everywhere.
@@ -25,6 +30,8 @@ ENABLED = (
     and torch.backends.mkldnn.is_available()
     and os.environ.get("VAEBALANCE_ONEDNN", "1") != "0"
 )
+
+MIN_MACS = 1 << 18  # batch × in_features × out_features below which nn.Linear's path is faster
 
 
 def _mm(a: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -57,6 +64,7 @@ class Linear(nn.Linear):
         if (
             ENABLED
             and x.dim() == 2
+            and x.shape[0] * self.in_features * self.out_features >= MIN_MACS
             and x.device.type == "cpu"
             and x.dtype == torch.float32
             and self.weight.dtype == torch.float32

@@ -1,13 +1,45 @@
-"""The objective with stated units: likelihoods, KL, the ELBO loss, units and ``explain``."""
+"""The objective with stated units: likelihoods, KL, the ELBO loss, units and ``explain``.
 
-from .elbo import ELBOLoss as ELBOLoss
-from .elbo import LossOutput as LossOutput
+``explain`` and the presets are plain arithmetic and load eagerly without torch; the names
+that need torch load on first use (PEP 562), so ``vaebalance explain`` starts fast.
+"""
+
+# ruff: noqa: F401  (the names under TYPE_CHECKING are re-exports, loaded lazily)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+# Eager and torch-free. Importing the function after its module also keeps the attribute
+# ``objective.explain`` the function (as before), not the submodule of the same name.
 from .explain import Explanation as Explanation
 from .explain import explain as explain
-from .kl import kl_divergence as kl_divergence
-from .kl import kl_normal_std as kl_normal_std
-from .loss_explain import LossExplanation as LossExplanation
-from .loss_explain import explain_loss as explain_loss
-from .loss_explain import load_loss_function as load_loss_function
 from .presets import PresetExplanation as PresetExplanation
 from .presets import explain_preset as explain_preset
+
+_LAZY = {
+    "ELBOLoss": ".elbo",
+    "LossOutput": ".elbo",
+    "kl_divergence": ".kl",
+    "kl_normal_std": ".kl",
+    "LossExplanation": ".loss_explain",
+    "explain_loss": ".loss_explain",
+    "load_loss_function": ".loss_explain",
+}
+
+if TYPE_CHECKING:
+    from .elbo import ELBOLoss, LossOutput
+    from .kl import kl_divergence, kl_normal_std
+    from .loss_explain import LossExplanation, explain_loss, load_loss_function
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -144,7 +144,7 @@ class Chain(Balancer):
         return next((s for b in self.balancers if (s := b.status()) is not None), None)
 
 
-REGISTRY = Registry("balancer")
+REGISTRY = Registry("balancer", provider="vaebalance.balancers")
 register = REGISTRY.register
 names = REGISTRY.names
 parameters = REGISTRY.parameters

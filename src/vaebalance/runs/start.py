@@ -7,6 +7,7 @@ half-written run behind.
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +16,8 @@ import torch
 
 from .._version import __version__
 from ..config import RunConfig, resolve
-from ..data import Dataset, load_dataset
+from ..data import Dataset, dataset_names, load_dataset
+from ..data.validation import hold_out
 from ..errors import UserError
 from ..schema import RunMetrics
 from ..storage import remove_temporary_files, write_csv, write_json, write_tensors
@@ -50,9 +52,8 @@ def train(
     others return None for the metrics (:mod:`vaebalance.training.distributed`)."""
     world, device = _start_process(cfg)
     d = cfg.data
-    data = load_dataset(d.name, d.data_dir, d.test_fraction, cfg.train.seed, size=d.size,
-                        examples=d.examples, factors=d.factors,
-                        val_fraction=d.val_fraction)  # fmt: skip
+    data = _dataset(d.name, d.data_dir, d.test_fraction, cfg.train.seed, d.size, d.examples,
+                    d.factors, d.val_fraction)  # fmt: skip
     check_splits(data)
     if cfg.data.standardize:
         data = data.standardized()
@@ -92,6 +93,25 @@ def _trainer(world, cfg, data, model, loss_fn, device, run: RunDir, hooks) -> Tr
     if world is None or world.main:
         return Trainer(cfg, data, model, loss_fn, device, run.checkpoint_dir, hooks)
     return Trainer(cfg, data, model, loss_fn, device, None, Hooks())
+
+
+def _dataset(name, data_dir, test_fraction, seed, size, examples, factors, val_fraction):
+    """The run's dataset. Named ones in their default places (not paths or a ``data_dir``,
+    whose files may change between runs) come from a cache of the last one loaded here: the
+    runs of a sweep or a tuning study on one worker share one copy instead of reading and
+    decoding the files again each (≈ 0.3–0.5 s for Fashion-MNIST). Datasets are never
+    modified in place, and the validation split is drawn into new tensors, so sharing one is
+    safe."""
+    if name in dataset_names() and data_dir is None and factors is None:
+        return hold_out(_named_dataset(name, test_fraction, seed, size, examples), val_fraction,
+                        seed)  # fmt: skip
+    return load_dataset(name, data_dir, test_fraction, seed, size=size, examples=examples,
+                        factors=factors, val_fraction=val_fraction)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=1)
+def _named_dataset(name, test_fraction, seed, size, examples) -> Dataset:
+    return load_dataset(name, None, test_fraction, seed, size=size, examples=examples)
 
 
 def dataset_info(data: Dataset) -> dict:

@@ -20,8 +20,19 @@ from ..models.imaging import image_grid, prior_samples, reconstructions
 log = logging.getLogger("vaebalance")
 
 
+IMAGES_EVERY = 25  # epochs between image grids once past the powers of two
+
+
+def image_epoch(epoch: int) -> bool:
+    """Epochs that get image grids: 1, 2, 4, 8, 16, then every ``IMAGES_EVERY``-th. Early
+    epochs change the pictures most; drawing, decoding and PNG-encoding two grids every epoch
+    was the bulk of the tracker's cost, which must stay a small part of a short epoch."""
+    return epoch & (epoch - 1) == 0 and epoch <= 16 or epoch % IMAGES_EVERY == 0
+
+
 class TensorBoardTracker:
-    """Scalars every epoch, reconstruction and sample grids for image data."""
+    """Scalars every epoch; reconstruction and sample grids for image data at the epochs of
+    :func:`image_epoch`."""
 
     def __init__(self, log_dir, data):
         with warnings.catch_warnings():
@@ -44,7 +55,7 @@ class TensorBoardTracker:
             for key, value in record.to_json().items():
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     self.writer.add_scalar(f"{record.split}/{key}", value, state.step)
-        if len(self.data.shape) == 3:
+        if len(self.data.shape) == 3 and image_epoch(state.epoch):
             self._images(state.step, model, likelihood)
         self.writer.flush()
 

@@ -18,7 +18,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import torch
@@ -71,7 +71,8 @@ class StepStats:
         ``mse`` replaces its MSE (e.g. by one in the data's units, :func:`data_units_mse`)."""
         mse = out.mse_per_element if mse is None else mse
         parts = (out.loss, out.elbo, out.rate, out.distortion, mse, out.beta)
-        return torch.stack([p.detach().float() for p in parts])
+        with torch.no_grad():  # one stack, no graph: cheaper than detaching each part
+            return torch.stack(parts).float()
 
 
 @torch.no_grad()
@@ -100,6 +101,8 @@ class Trainer:
         self.cfg, self.data, self.device = cfg, data, device
         self.model, self.loss_fn = model.to(device), loss_fn.to(device)
         self.optimizer = make_optimizer(cfg, self.model, self.loss_fn)
+        self._params = [p for g in self.optimizer.param_groups for p in g["params"]]
+        self._one = torch.ones((), device=device)  # the unscale factor of the non-finite check
         self.batch_rng = torch.Generator().manual_seed(cfg.train.seed)
         self.checkpoint_dir, self.hooks = checkpoint_dir, hooks or Hooks()
         self.state = TrainState()
@@ -167,26 +170,26 @@ class Trainer:
         lo, hi = self.parallel.batch_shard(b) if self.parallel else (0, b)  # this process's rows
         perm = torch.randperm(len(self.train_x), generator=self.batch_rng).to(dev)
         steps = min(self.steps_per_epoch, self.total_steps - self.state.step)
-        sums = torch.zeros(6, device=dev)
+        # Each step writes its statistics and its skip flag into a row of these (two device
+        # copies, no host read); sums, skip counts and runs are worked out from them in bulk.
+        # Fewer small ops per step is what keeps a tiny model's step cheap.
+        rows = torch.zeros(steps, len(fields(StepStats)), device=dev)
+        flags = torch.zeros(steps, device=dev)
         found_inf = torch.zeros((), device=dev)
-        # Consecutive non-finite steps, continued across epochs, and the longest such run seen:
-        # a run that ends between two host checks must still stop training.
-        bad_run = torch.full((), float(self.state.bad_run), device=dev)
-        worst_run = bad_run.clone()
-        bad_total = torch.zeros((), device=dev)
         self.optimizer.found_inf = found_inf
+        # Consecutive non-finite steps, continued across epochs, and the longest such run seen
+        # since the last host check: a run that ends between two checks must still stop.
+        run, checked = self.state.bad_run, 0
         if self.parallel:
             self.parallel.noise_rows((lo, b))
         try:
             for i in range(steps):
                 x = self.data.to_float(self.train_x[perm[i * b + lo : i * b + hi]])
-                stats = self._step(x, found_inf)
-                sums += torch.nan_to_num(stats) * (1.0 - found_inf)
-                bad_run.mul_(found_inf).add_(found_inf)
-                torch.maximum(worst_run, bad_run, out=worst_run)
-                bad_total += found_inf
+                rows[i] = self._step(x, found_inf)
+                flags[i] = found_inf
                 if (i + 1) % CHECK_EVERY == 0 or i == steps - 1:
-                    self._check_bad_run(worst_run, self.state.step + i + 1)
+                    run = self._check_bad_run(flags[checked : i + 1], run, self.state.step + i + 1)
+                    checked = i + 1
                 if self.hooks.on_samples:
                     self.hooks.on_samples(b)
         finally:
@@ -194,11 +197,13 @@ class Trainer:
             if self.parallel:
                 self.parallel.noise_rows(None)
         self.state.step += steps
+        n_bad = int(flags.sum())
+        self.state.bad_steps += n_bad
+        self.state.bad_run = run
+        # Skipped steps count for nothing (their NaN would poison the sums).
+        sums = (torch.nan_to_num(rows) * (1.0 - flags)[:, None]).sum(0)
         if self.parallel:  # the same on every process but for data_units_mse
             sums = self.parallel.mean(sums)
-        n_bad = int(bad_total)
-        self.state.bad_steps += n_bad
-        self.state.bad_run = int(bad_run)
         # An epoch whose every step was skipped has no statistics (NaN: an empty CSV cell).
         means = sums / (steps - n_bad) if n_bad < steps else torch.full_like(sums, math.nan)
         return StepStats.of(means.tolist()), n_bad
@@ -210,21 +215,23 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         out.loss.backward()
         found_inf.zero_()
-        grads = [
-            p.grad for g in self.optimizer.param_groups for p in g["params"] if p.grad is not None
-        ]
+        grads = [p.grad for p in self._params if p.grad is not None]
         # Sets found_inf to 1 if any gradient is inf/NaN (a NaN loss gives NaN gradients).
         if self.parallel:  # averaged first: every process then skips the same steps
             self.parallel.average_gradients(grads)
-        torch._amp_foreach_non_finite_check_and_unscale_(
-            grads, found_inf, torch.ones((), device=x.device)
-        )
+        torch._amp_foreach_non_finite_check_and_unscale_(grads, found_inf, self._one)
         self.optimizer.step()
         mse = data_units_mse(self.data, self.loss_fn.likelihood, x, output.float())
         return StepStats.stack(out, mse)
 
-    def _check_bad_run(self, worst_run, step: int) -> None:
-        n = int(worst_run)
+    def _check_bad_run(self, flags, run: int, step: int) -> int:
+        """Carry the run of consecutive skipped steps through ``flags`` (one host read) and
+        stop training if it reached ``train.max_bad_steps`` anywhere; the run at the end."""
+        worst = run
+        for bad in flags.tolist():
+            run = run + 1 if bad else 0
+            worst = max(worst, run)
+        n = worst
         if n >= self.cfg.train.max_bad_steps:
             raise NonFiniteError(
                 f"training stopped at step {step}: {n} consecutive steps had a non-finite loss "
@@ -234,6 +241,7 @@ class Trainer:
                 f"{self.cfg.balancer.name!r} balancer, or NaN/inf in the data; the saved weights "
                 "are the last finite ones"
             )
+        return run
 
     def _records(self, train_stats, skipped, held_out, elapsed, train_seconds):
         balancer, status = self._balancer_summary()
