@@ -229,8 +229,11 @@ def test_runs_in_one_process_share_one_copy_of_a_named_dataset():
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(start, "load_dataset", counting)
-        first = start._dataset("digits", None, 0.1, 0, None, None, None)
-        again = start._dataset("digits", None, 0.1, 0, None, None, None)
-        other_seed = start._dataset("digits", None, 0.1, 1, None, None, None)
+        first = start._dataset("digits", None, 0.1, 0, None, None, None, 0.0)
+        again = start._dataset("digits", None, 0.1, 0, None, None, None, 0.0)
+        held = [start._dataset("digits", None, 0.1, 0, None, None, None, 0.1) for _ in "ab"]
+        other_seed = start._dataset("digits", None, 0.1, 1, None, None, None, 0.0)
     assert seen == ["digits", "digits"] and again is first
+    # The validation split is drawn afresh from the shared copy, the same each time.
+    assert torch.equal(held[0].val, held[1].val) and len(held[0].train) < len(first.train)
     assert not torch.equal(other_seed.test, first.test)  # another split: not served from cache

@@ -83,10 +83,10 @@ def test_bf16_training_stays_close_to_fp32():
         cfg, data, model, loss_fn, device = setup(f"train.precision={precision}")
         torch.manual_seed(1)
         trainer = Trainer(cfg, data, model, loss_fn, device)
-        before = -evaluate_split(model, loss_fn, data, trainer.test_x, cfg).elbo_nats
+        before = -evaluate_split(model, loss_fn, data, trainer.held_out_x, cfg).elbo_nats
         trainer.train_epoch()
         trainer.train_epoch()
-        after = -evaluate_split(model, loss_fn, data, trainer.test_x, cfg).elbo_nats
+        after = -evaluate_split(model, loss_fn, data, trainer.held_out_x, cfg).elbo_nats
         results[precision] = (before, after)
     (b32, a32), (b16, a16) = results["fp32"], results["bf16"]
     assert b32 == b16  # same initial weights, evaluated in fp32
