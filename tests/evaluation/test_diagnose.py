@@ -157,3 +157,4 @@ def test_an_ignored_kl_under_a_fixed_beta_is_fixed_by_one_step_of_beta(beta, fix
     config = {"balancer": {"name": "constant", "beta": beta}}
     (v,) = [v for v in diagnose(m, [], config) if v.code == "kl-ignored"]
     assert v.fix_args == ("--set", fix)
+    assert f"larger KL weight (β = {fix.split('=')[1]})" in v.message  # says what it offers

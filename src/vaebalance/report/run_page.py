@@ -122,7 +122,9 @@ def _dataset_text(d: dict) -> str:
     shape = "×".join(str(s) for s in d.get("shape", []))
     text = (
         f"{d.get('name', '?')}: examples of shape {shape}, "
-        f"{d.get('train_examples', '?')} train / {d.get('test_examples', '?')} test"
+        f"{d.get('train_examples', '?')} train / "
+        + (f"{d['val_examples']} validation / " if d.get("val_examples") else "")
+        + f"{d.get('test_examples', '?')} test"
     )
     if d.get("standardized"):
         text += (

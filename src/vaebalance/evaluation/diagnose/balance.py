@@ -149,12 +149,18 @@ def kl_ignored(f: Facts) -> Verdict | None:
     )
     if f.beta is not None and f.beta < 1:
         message += f" The KL weight β = {f.beta:.3g} < 1 lets the rate grow unchecked."
-    if f.step_mse or f.mse:
+    changes = more_structure(f)
+    if "balancer.beta" in changes:
+        message += (
+            f" A larger KL weight (β = {changes['balancer.beta']:g}) trades a little sharpness "
+            "for a code the prior can shape."
+        )
+    elif f.step_mse or f.mse:
         message += (
             f" Asking for an MSE a little above the {f.step_mse or f.mse:.3g} reached in training "
             "trades a little sharpness for a code the prior can shape."
         )
-    fix = fix_args(f, more_structure(f))
+    fix = fix_args(f, changes)
     option = " ".join(fix) or "a larger KL weight or a looser reconstruction target"
     numbers = {
         **evidence(
