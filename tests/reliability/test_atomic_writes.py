@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "vaebalance"
 # Functions allowed to open files for writing, and why.
 ALLOWED = {
     "atomic_write": "the atomic writer itself",
-    "_lock": "an flock lock file of a sweep directory; it holds no data",
+    "lock": "an flock lock file of a sweep's or a tune's directory; it holds no data",
     "to_png": "savefig into an in-memory buffer",
 }
 WRITE_CALLS = {

@@ -14,7 +14,6 @@ over (failed runs included: a cause may have been fixed since).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -22,18 +21,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .._version import __version__
 from ..config import RunConfig
 from ..errors import UserError
 from ..runs import RunDir
 from ..schema import SweepRow
-from ..storage import read_json, write_csv, write_json
+from ..storage import write_csv
 from .backends import get_backend
+from .claim import claim, config_difference, lock
 from .grid import Point, check_keys, expand, point_config
 from .results import SWEEP_CSV, SWEEP_JSON, Sweep, read_rows
 from .worker import Task, make_row
 
-LOCK = ".sweep.lock"
 # Config fields that may differ between re-runs of one sweep: they change speed, not results.
 MACHINE_FIELDS = (("train", "threads"),)
 
@@ -92,7 +90,7 @@ def run_sweep(
     run_on = get_backend(backend, address)
     path = Path(out) if out else default_sweep_dir(base, grid)
     _claim(path, base, grid)
-    with _lock(path):
+    with lock(path):
         rows = _finished_rows(path, points, grid)
         todo = [p for p in points if p.name not in rows]
         workers = max(1, min(workers or _cores(), len(todo)))
@@ -149,63 +147,24 @@ def _record(base: RunConfig, grid: dict) -> dict:
 def _claim(path: Path, base: RunConfig, grid: dict) -> None:
     """Start a new sweep directory, or check that an existing one was made by this command."""
     record = _record(base, grid)
-    if (path / SWEEP_JSON).is_file():
-        old = read_json(path / SWEEP_JSON)
-        old = {"base_config": old.get("base_config"), "grid": old.get("grid")}
-        if old != record:
-            raise UserError(
-                f"{path} holds a sweep made by a different command ({_difference(old, record)}); "
-                "repeat that command to resume it, or give a new --out"
-            )
-        return
-    if path.exists() and any(path.iterdir()):
-        raise UserError(f"{path} exists, is not empty and is not a sweep (no {SWEEP_JSON})")
-    path.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().isoformat(timespec="seconds")
-    write_json(path / SWEEP_JSON, {**record, "created": stamp, "vaebalance": __version__})
+    claim(path, "sweep", SWEEP_JSON, record, _stored, _difference, record)
+
+
+def _stored(old: dict) -> dict:
+    return {"base_config": old.get("base_config"), "grid": old.get("grid")}
 
 
 def _difference(old: dict, new: dict) -> str:
     """The first field that differs, said briefly: ``train.epochs 3 → 5``."""
     if old["grid"] != new["grid"]:
         return f"grid {_grid_text(old['grid'])} → {_grid_text(new['grid'])}"
-    before, after = _flat(old["base_config"] or {}), _flat(new["base_config"])
-    for key in sorted(set(before) | set(after)):
-        if before.get(key) != after.get(key):
-            return f"{key} {json.dumps(before.get(key))} → {json.dumps(after.get(key))}"
-    return "base config"
+    return config_difference(old["base_config"], new["base_config"])
 
 
 def _grid_text(grid) -> str:
     if not isinstance(grid, dict):
         return "none"
     return " ".join(f"{k}={','.join(map(str, v))}" for k, v in grid.items())
-
-
-def _flat(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in d.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[prefix + key] = value
-    return out
-
-
-@contextlib.contextmanager
-def _lock(path: Path):
-    """Hold an exclusive lock on the sweep directory: two sweeps writing one is a mistake."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: run unlocked
-        yield
-        return
-    with open(path / LOCK, "w") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UserError(f"another sweep is running in {path}; wait for it to end") from None
-        yield
 
 
 def _finished_rows(path: Path, points: list[Point], grid: dict) -> dict[str, SweepRow]:

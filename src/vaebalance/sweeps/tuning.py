@@ -31,7 +31,7 @@ from ..runs import RunDir
 from ..schema import TuneRow
 from ..storage import read_csv, read_json, write_csv, write_json
 from .backends import get_backend
-from .sweep import _flat, _lock
+from .claim import claim, config_difference, lock
 from .tune import Target, closest, first_beta, plateau, propose
 from .worker import Task
 
@@ -117,7 +117,7 @@ def run_tune(
     _claim(path, record)
     first = first_beta(target, sigma)
     result = TuneResult(path, target, tolerance, [], "max_runs", first)
-    with _lock(path):
+    with lock(path, "tune"):
         if on_start:
             on_start(path)
         walls = {r.get(TuneRow.key.run): r for r in read_csv(path / TUNE_CSV)}
@@ -259,29 +259,14 @@ def _record(cfg: RunConfig, target: Target) -> dict:
 
 def _claim(path: Path, record: dict) -> None:
     """Start a new tune directory, or check that an existing one was made by this command."""
-    if (path / TUNE_JSON).is_file():
-        old = read_json(path / TUNE_JSON).get("command") or {}
-        if old != record:
-            raise UserError(
-                f"{path} holds a tune made by a different command ({_difference(old, record)}); "
-                "repeat that command to resume it, or give a new --out"
-            )
-        return
-    if path.exists() and any(path.iterdir()):
-        raise UserError(f"{path} exists, is not empty and is not a tune (no {TUNE_JSON})")
-    path.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().isoformat(timespec="seconds")
-    write_json(path / TUNE_JSON, {"command": record, "created": stamp, "vaebalance": __version__})
+    claim(path, "tune", TUNE_JSON, record, lambda old: old.get("command") or {}, _difference,
+          {"command": record})  # fmt: skip
 
 
 def _difference(old: dict, new: dict) -> str:
     if old.get("goal") != new["goal"]:
         return f"goal {_goal_text(old.get('goal'))} → {_goal_text(new['goal'])}"
-    before, after = _flat(old.get("base_config") or {}), _flat(new["base_config"])
-    for key in sorted(set(before) | set(after)):
-        if before.get(key) != after.get(key):
-            return f"{key} {json.dumps(before.get(key))} → {json.dumps(after.get(key))}"
-    return "base config"
+    return config_difference(old.get("base_config"), new["base_config"])
 
 
 def _goal_text(goal) -> str:
