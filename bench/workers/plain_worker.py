@@ -19,10 +19,14 @@ import json
 import math
 import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/: the shared ceiling
+from iwae_throughput import decoder_only  # noqa: E402
 
 
 def mlp(sizes):
@@ -122,17 +126,6 @@ def iwae(examples: int, k: int, precision: str) -> dict:
     roof = decoder_only(model, 16)
     return {"seconds": seconds, "example_k_per_second": examples * k / seconds,
             "nll": float(r.nll_nats.mean()), "decoder_only_fp32_example_k_per_second": roof}  # fmt: skip
-
-
-@torch.inference_mode()
-def decoder_only(model, latent_dim: int, rows: int = 4096, calls: int = 30) -> float:
-    """The fp32 decoder alone on back-to-back calls: the practical IWAE ceiling."""
-    z = torch.randn(rows, latent_dim)
-    model.decode(z)
-    start = time.perf_counter()
-    for _ in range(calls):
-        model.decode(z)
-    return rows * calls / (time.perf_counter() - start)
 
 
 def main() -> None:
