@@ -73,7 +73,9 @@ def train(
     if world is None or world.main:
         make_run_dir(run.path, files)
     trainer = _trainer(world, cfg, data, model, loss_fn, device, run, hooks)
-    return run.path, _fit(run, trainer)
+    metrics = _fit(run, trainer)
+    distributed.finish()
+    return run.path, metrics
 
 
 def _start_process(cfg: RunConfig):
@@ -174,7 +176,9 @@ def resume(
         if overrides:
             write_json(run / CONFIG, cfg.to_dict())
         run.update_info(status="running")
-    return run.path, _fit(run, trainer)
+    metrics = _fit(run, trainer)
+    distributed.finish()
+    return run.path, metrics
 
 
 def _resumed_config(run: RunDir, overrides: dict) -> RunConfig:

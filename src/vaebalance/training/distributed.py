@@ -146,6 +146,15 @@ def _leave() -> None:
         dist.destroy_process_group()
 
 
+def finish() -> None:
+    """End this process's part in the job once every process got here: a process that tears
+    its group down while a peer still finishes its last collective can abort at exit
+    ("terminate called without an active exception"), failing a job that succeeded."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def current() -> World | None:
     """The world of the process group this process has joined; None outside one."""
     if not dist.is_available() or not dist.is_initialized() or dist.get_world_size() == 1:
