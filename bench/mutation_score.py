@@ -1,6 +1,6 @@
 """The mutation score of the last `make mutation` run, from mutmut's result files.
 
-    python bench/mutation_score.py [--survivors] [GLOB ...]
+    python bench/mutation_score.py [--survivors] [--sample] [GLOB ...]
 
 Reads ``mutants/**/*.meta`` (mutmut 3 stores each mutant's pytest exit code there),
 ``bench/mutation_equivalent.txt`` (mutants shown equivalent to the original) and
@@ -12,13 +12,16 @@ checked with ``bench/mutation_recheck.sh``): one name per line, ``#`` starts the
 
 where a timeout counts as killed (mutmut's own convention) unless the mutant is listed as
 equivalent.
-GLOBs (fnmatch on mutant names) restrict the count to the mutants a partial run covered.
+GLOBs (fnmatch on mutant names) restrict the count to the mutants a partial run covered;
+``--sample`` to the names in ``bench/mutation_sample.txt`` (``bench/mutation_sample.py``), and
+adds the Wilson 95% interval of the score of all mutants that the sample's score estimates.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
+import math
 import sys
 from collections import Counter
 from pathlib import Path
@@ -45,14 +48,25 @@ def outcome(code: int | None) -> str:
     return "other"
 
 
-def results(globs: list[str]) -> dict[str, dict[str, str]]:
-    """{source file: {mutant name: outcome}} for the mutants matching any glob."""
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a binomial proportion k / n (Wilson 1927)."""
+    p, z2 = k / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return centre - half, centre + half
+
+
+def results(globs: list[str], names: set[str] | None = None) -> dict[str, dict[str, str]]:
+    """{source file: {mutant name: outcome}} for the mutants matching any glob (and in
+    ``names`` when given)."""
     rechecked = listed("mutation_rechecked.txt")
     out: dict[str, dict[str, str]] = {}
     for meta in sorted((ROOT / "mutants").rglob("*.py.meta")):
         codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
         source = str(meta.relative_to(ROOT / "mutants"))[: -len(".meta")]
         for name, code in codes.items():
+            if names is not None and name not in names:
+                continue
             if not globs or any(fnmatch.fnmatch(name, g) for g in globs):
                 killed_since = code is not None and name in rechecked
                 out.setdefault(source, {})[name] = "killed" if killed_since else outcome(code)
@@ -62,9 +76,10 @@ def results(globs: list[str]) -> dict[str, dict[str, str]]:
 def main(argv: list[str]) -> int:
     show = "--survivors" in argv
     globs = [a for a in argv if not a.startswith("--")]
+    names = listed("mutation_sample.txt") if "--sample" in argv else None
     equivalent, total = listed("mutation_equivalent.txt"), Counter()
     print(f"{'file':52} {'run':>5} {'killed':>6} {'alive':>5} {'equiv':>5} {'score':>6}")
-    for source, by_name in results(globs).items():
+    for source, by_name in results(globs, names).items():
         c = Counter(by_name.values())
         run = sum(n for k, n in c.items() if k != "not run")
         if not run:
@@ -84,6 +99,12 @@ def main(argv: list[str]) -> int:
     score = total["killed"] / denominator if denominator else 1.0
     print(f"{'all':52} {total['run']:5d} {total['killed']:6d} {total['alive']:5d} "
           f"{total['equiv']:5d} {score:6.1%}")  # fmt: skip
+    if names is not None and denominator:
+        low, high = wilson(total["killed"], denominator)
+        print(
+            f"a sample of {len(names)} mutants: the score of all lies in "
+            f"[{low:.1%}, {high:.1%}] (95%, Wilson)"
+        )
     return 0
 
 
