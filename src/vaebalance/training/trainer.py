@@ -18,12 +18,13 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from ..errors import UserError
+from ..objective.kl import moment_kl
 from ..schema import EpochRecord
 from .build import make_optimizer, steps_per_epoch, total_steps
 from .checkpoint import TrainState, save_checkpoint
@@ -60,10 +61,14 @@ class StepStats:
     distortion_nats: float
     mse_per_element: float
     beta: float
+    # Of a held-out split only (evaluate_split): how far its codes' moments sit from the prior.
+    moment_kl_nats: float | None = None
+
+    WIDTH = 6  # the values a step stacks (stack): the fields above but the last
 
     @classmethod
-    def of(cls, values: list[float]) -> StepStats:
-        return cls(*values)
+    def of(cls, values: list[float], moment_kl_nats: float | None = None) -> StepStats:
+        return cls(*values, moment_kl_nats=moment_kl_nats)
 
     @staticmethod
     def stack(out, mse: torch.Tensor | None = None) -> torch.Tensor:
@@ -173,7 +178,7 @@ class Trainer:
         # Each step writes its statistics and its skip flag into a row of these (two device
         # copies, no host read); sums, skip counts and runs are worked out from them in bulk.
         # Fewer small ops per step is what keeps a tiny model's step cheap.
-        rows = torch.zeros(steps, len(fields(StepStats)), device=dev)
+        rows = torch.zeros(steps, StepStats.WIDTH, device=dev)
         flags = torch.zeros(steps, device=dev)
         found_inf = torch.zeros((), device=dev)
         self.optimizer.found_inf = found_inf
@@ -279,7 +284,7 @@ def _record(stats: StepStats, log_det: float, **fields) -> EpochRecord:
     return EpochRecord(loss=stats.loss + log_det, elbo_nats=stats.elbo_nats - log_det,
                        rate_nats=stats.rate_nats, distortion_nats=stats.distortion_nats + log_det,
                        mse_per_element=stats.mse_per_element, beta=stats.beta,
-                       **fields)  # fmt: skip
+                       moment_kl_nats=stats.moment_kl_nats, **fields)  # fmt: skip
 
 
 def _fmt(value) -> str:
@@ -294,7 +299,10 @@ def evaluate_split(model, loss_fn, data, x_all, cfg, parallel=None) -> StepStats
     every batch, with that batch's noise rows, and the sums are added across processes."""
     model.eval()
     loss_fn.eval()
-    sums = torch.zeros(6, device=x_all.device)
+    sums = torch.zeros(StepStats.WIDTH, device=x_all.device)
+    # Σ μ, Σ μ², Σ σ² per latent dim: the aggregate posterior's moments (float64: the variance
+    # is a difference of the first two)
+    codes = torch.zeros(3, model.latent_dim, dtype=torch.float64, device=x_all.device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.train.seed + 1)
         for start in range(0, len(x_all), cfg.eval.batch_size):
@@ -303,17 +311,25 @@ def evaluate_split(model, loss_fn, data, x_all, cfg, parallel=None) -> StepStats
             if parallel:
                 parallel.noise_rows((lo, len(batch)))
             if hi > lo:  # a batch smaller than the world leaves some processes nothing
-                sums += _split_sums(model, loss_fn, data, data.to_float(batch[lo:hi]))
+                batch_sums, batch_codes = _split_sums(model, loss_fn, data,
+                                                      data.to_float(batch[lo:hi]))  # fmt: skip
+                sums += batch_sums
+                codes += batch_codes
             elif parallel:
                 torch.randn(len(batch), model.latent_dim, device=x_all.device)  # as the others
     if parallel:
         parallel.noise_rows(None)
-        sums = parallel.sum(sums)
-    return StepStats.of((sums / len(x_all)).tolist())
+        sums, codes = parallel.sum(sums), parallel.sum(codes)
+    mean_mu, mean_mu2, mean_var = (codes / len(x_all)).unbind(0)
+    spread = (mean_mu2 - mean_mu * mean_mu).clamp(min=0) + mean_var
+    return StepStats.of((sums / len(x_all)).tolist(), moment_kl(mean_mu, spread))
 
 
-def _split_sums(model, loss_fn, data, x) -> torch.Tensor:
+def _split_sums(model, loss_fn, data, x) -> tuple[torch.Tensor, torch.Tensor]:
+    """The batch's summed statistics, and its Σ μ, Σ μ², Σ σ² per latent dim."""
     output, mu, logvar = model(x)
     out = loss_fn(x, output.float(), mu.float(), logvar.float())
     mse = data_units_mse(data, loss_fn.likelihood, x, output.float())
-    return StepStats.stack(out, mse) * len(x)
+    mu = mu.double()
+    codes = torch.stack([mu.sum(0), (mu * mu).sum(0), logvar.double().exp().sum(0)])
+    return StepStats.stack(out, mse) * len(x), codes
