@@ -157,13 +157,16 @@ class Trainer:
     def _standardize_codes(self) -> None:
         """Move the training split's codes onto the prior's moments (:mod:`..models.codes`):
         the rate falls by their moment KL and nothing decoded changes. Every process holds the
-        whole training split and computes the same moments, so the models stay equal."""
+        whole training split; the moments are averaged across processes all the same, so the
+        models stay equal bit for bit whatever the kernels' reduction order."""
         self.model.eval()
         sums = torch.zeros(3, self.model.latent_dim, dtype=torch.float64, device=self.device)
         for start in range(0, len(self.train_x), self.cfg.eval.batch_size):
             x = self.data.to_float(self.train_x[start : start + self.cfg.eval.batch_size])
             mu, logvar = self.model.encode(x)
             sums += _code_sums(mu, logvar)
+        if self.parallel:
+            sums = self.parallel.mean(sums)
         mean, spread = _code_moments(sums, len(self.train_x))
         before = moment_kl(mean, spread)
         standardize_codes(self.model, mean, spread)
