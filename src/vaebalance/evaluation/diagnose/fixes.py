@@ -10,9 +10,9 @@ The two directions of the trade-off, for any balancer:
 - *more structure* (a rate too high for the prior to shape the codes): first the rate that
   is pure slack — codes whose mean and spread sit off the prior's cost their moment KL, which
   an affine change of the code the model absorbs removes exactly (``train.standardize_codes``);
-  then a fixed β below 1 back to 1, a fixed β ≥ 1 doubled; under a controller, reconstructions a little worse than the run
-  reached — a GECO MSE target twice the reached MSE, so the multiplier raises β until the code
-  is as compressed as that allows;
+  then a fixed β below 1 back to 1, a fixed β ≥ 1 doubled; under a controller,
+  reconstructions a little worse than the run reached — a GECO MSE target twice the reached
+  MSE, so the multiplier raises β until the code is as compressed as that allows;
 - *more information* (a rate too low: collapse, a dominating KL): the opposite — half the MSE
   under GECO, or a rate target above the reached one under ControlVAE.
 """
