@@ -197,3 +197,15 @@ def test_codes_off_the_prior_s_moments_are_first_moved_onto_them_for_free(balanc
     low = {"balancer": {"name": "constant", "beta": 0.01}}
     (v,) = [v for v in diagnose({**m, "beta": 0.01}, [], low) if v.code == "kl-ignored"]
     assert v.fix_args == ("--set", "balancer.beta=1")
+
+
+def test_an_ignored_kl_says_when_training_was_still_moving_the_codes():
+    m = {**HEALTHY, "moment_kl_nats": 16.0}  # the test split's, at the end
+    falling = [{"epoch": e, "split": "val", "moment_kl_nats": v}
+               for e, v in enumerate([48, 40, 36, 32, 28, 24, 20, 16], start=1)]  # fmt: skip
+    (v,) = [v for v in diagnose(m, falling, {}) if v.code == "kl-ignored"]
+    # epochs 5 → 8: 28/16 → 16/16 nats per dim
+    assert "still falling when the run ended: 1.8 → 1 nats per dim from epoch 5 to 8" in v.message
+    flat = [{**r, "moment_kl_nats": 16 + (r["epoch"] % 2)} for r in falling]
+    (v,) = [v for v in diagnose(m, flat, {}) if v.code == "kl-ignored"]
+    assert "still falling" not in v.message

@@ -89,6 +89,11 @@ class Facts:
         self.balancer = name if isinstance(name, str) else "constant"  # the config's default
         self.run_config = run_config(config)
         self.codes_standardized = lookup(config, "train.standardize_codes") is True
+        # (epoch, moment KL of the held-out codes), as training went
+        self.moment_curve = sorted(
+            (int(e), v) for r in self.history if r.split != "train"
+            and (e := number(r.epoch)) is not None and (v := number(r.moment_kl_nats)) is not None
+        )  # fmt: skip
 
     def uses(self, balancer: str) -> bool:
         """Whether the run's balancer is, or chains, the named one."""
