@@ -132,3 +132,16 @@ def test_the_recorded_status_carries_the_verdict_to_diagnose(stats):
     assert v.code == "infeasible-target"
     assert "lambda sat at a bound (2, pinned)" in v.message and "target_mse = 0.1" in v.message
     assert v.fix_args == ("--set", "balancer.target_mse=0.36")  # 20% above the MSE reached
+
+
+def test_nothing_is_reported_as_measured_before_the_first_training_step(stats):
+    # An MSE of 0 would be a measurement (a perfect reconstruction): before any update the
+    # averages are unknown, and evaluation steps do not update them.
+    g = GECO(target_mse=0.1)
+    step(g, stats, 0.5, training=False)
+    r, s = g.report(), g.status()
+    assert r["mse_ma"] is None and r["constraint_ma"] is None
+    assert s.reached is None and s.met is None
+    assert r["lambda"] == pytest.approx(1.0) and r["beta"] == pytest.approx(1.0)
+    step(g, stats, 0.5)
+    assert g.report()["mse_ma"] == pytest.approx(0.5) and g.status().reached == pytest.approx(0.5)
