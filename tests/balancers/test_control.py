@@ -167,3 +167,16 @@ def test_state_written_by_version_0_1_loads(stats):
     c = ControlVAE(target_kl=5.0, form="paper")
     c.load_state_dict(old)
     assert math.isfinite(float(c(stats(rate=3.0), Weights(), True).beta))
+
+
+def test_report_gives_the_kl_average_once_one_has_been_measured(stats):
+    # None before any training step (a 0 would read as a measured rate of 0 nats); then the
+    # average starts at the first rate and moves by 1% of each new one.
+    c = ControlVAE(target_kl=5.0)
+    c(stats(rate=9.0), Weights(), False)
+    assert c.report()["kl_ma"] is None and c.status().reached is None
+    c(stats(rate=8.0), Weights(), True)
+    assert c.report()["kl_ma"] == pytest.approx(8.0)
+    c(stats(rate=4.0, step=1), Weights(), True)
+    assert c.report()["kl_ma"] == pytest.approx(0.99 * 8.0 + 0.01 * 4.0)
+    assert c.report()["target_kl"] == 5.0
