@@ -176,7 +176,7 @@ def test_report_gives_the_kl_average_once_one_has_been_measured(stats):
     c(stats(rate=9.0), Weights(), False)
     assert c.report()["kl_ma"] is None and c.status().reached is None
     c(stats(rate=8.0), Weights(), True)
-    assert c.report()["kl_ma"] == pytest.approx(8.0)
+    assert c.report()["kl_ma"] == pytest.approx(8.0) and c.status().reached == pytest.approx(8.0)
     c(stats(rate=4.0, step=1), Weights(), True)
     assert c.report()["kl_ma"] == pytest.approx(0.99 * 8.0 + 0.01 * 4.0)
     assert c.report()["target_kl"] == 5.0
