@@ -58,3 +58,12 @@ def test_chain_state_round_trip(roundtrip):
 
     betas, continued, resumed = roundtrip(make)
     assert torch.equal(continued, resumed)
+
+
+def test_status_is_that_of_the_first_element_with_a_target(stats):
+    g, c = GECO(target_mse=0.1), ControlVAE(target_kl=3.0)
+    chained = Chain(Warmup(steps=10), g, c)
+    chained(stats(mse=0.3), Weights(), True)
+    assert chained.status() == g.status() and chained.status().target == "target_mse"
+    assert Chain(Warmup(steps=10), c).status() == c.status()
+    assert Chain(Warmup(steps=10), FreeBits(free_bits=1.0)).status() is None

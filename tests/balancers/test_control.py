@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import vaebalance
-from vaebalance.balancers import ControlVAE, Weights
+from vaebalance.balancers import ControlVAE, Stats, Weights
 
 
 def sig(u):
@@ -167,3 +167,41 @@ def test_state_written_by_version_0_1_loads(stats):
     c = ControlVAE(target_kl=5.0, form="paper")
     c.load_state_dict(old)
     assert math.isfinite(float(c(stats(rate=3.0), Weights(), True).beta))
+
+
+def test_report_gives_the_kl_average_once_one_has_been_measured(stats):
+    # None before any training step (a 0 would read as a measured rate of 0 nats); then the
+    # average starts at the first rate and moves by 1% of each new one.
+    c = ControlVAE(target_kl=5.0)
+    c(stats(rate=9.0), Weights(), False)
+    assert c.report()["kl_ma"] is None and c.status().reached is None
+    c(stats(rate=8.0), Weights(), True)
+    assert c.report()["kl_ma"] == pytest.approx(8.0) and c.status().reached == pytest.approx(8.0)
+    c(stats(rate=4.0, step=1), Weights(), True)
+    assert c.report()["kl_ma"] == pytest.approx(0.99 * 8.0 + 0.01 * 4.0)
+    assert c.report()["target_kl"] == 5.0
+
+
+def test_log_form_proportional_part_by_hand(stats):
+    # ki = 0, α = 0: log β moves by kp·(e − e_prev), e = clamp(log KL − log target, ±1), and
+    # the first step has no previous error (e_prev = e): β stays at its start, 1.
+    c = ControlVAE(target_kl=5.0, form="log", kp=0.5, ki=0.0, alpha=0.0)
+    kl = 5.0 * math.exp(0.5)  # e = 0.5
+    betas = [float(c(stats(rate=r, step=t), Weights(), True).beta)
+             for t, r in enumerate((5.0, kl, kl))]  # fmt: skip
+    assert betas == pytest.approx([1.0, math.exp(0.5 * 0.5), math.exp(0.5 * 0.5)])
+
+
+def test_a_bfloat16_rate_steers_beta_as_the_same_rate_in_float32():
+    # Under bf16 autocast the loss may hand the controller a bf16 rate: the controller still
+    # works in its own float32 (log KL in bf16 keeps 3 digits), so β does not depend on it.
+    def run(dtype):
+        c = ControlVAE(target_kl=5.0)
+        for t, v in enumerate((9.0, 7.3, 6.1, 5.7, 4.9)):
+            rate = torch.tensor(v, dtype=torch.bfloat16).to(dtype)
+            s = Stats(rate, torch.tensor(100.0), rate[None], torch.tensor(0.1), torch.tensor(t))
+            c(s, Weights(), True)
+        return c.state_dict()
+
+    low, full = run(torch.bfloat16), run(torch.float32)
+    assert all(torch.equal(low[k], full[k]) for k in full)

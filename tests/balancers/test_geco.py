@@ -4,7 +4,9 @@ import pytest
 import torch
 
 import vaebalance
-from vaebalance.balancers import GECO, Weights
+from vaebalance.balancers import GECO, Context, Weights
+from vaebalance.evaluation import diagnose
+from vaebalance.likelihoods import get as get_likelihood
 
 
 def step(g, stats, mse, training=True, t=0):
@@ -112,3 +114,34 @@ def test_state_round_trip(roundtrip):
     betas, continued, resumed = roundtrip(make)
     assert torch.equal(continued, resumed)
     assert len(set(torch.cat([betas, continued]).tolist())) > 10  # λ really moved
+
+
+def test_the_recorded_status_carries_the_verdict_to_diagnose(stats):
+    # A run records status().to_json() in metrics.json as target_status, and diagnose reads
+    # the balancer's verdict from it (it does not re-derive it): the keys are the ones it reads.
+    metrics = {"rate_nats": 20.0, "distortion_nats": 230.0, "neg_elbo_nats": 250.0,
+               "mse_per_element": 0.006}  # fmt: skip
+    g = GECO(target_mse=0.1, alpha=0.0, lr=1.0, lambda_max=2.0)
+    g.bind(Context(64, 2, get_likelihood("bernoulli"), total_steps=100))  # patience: 20 steps
+    step(g, stats, 0.3, t=0)  # three times the target: λ moves up, not yet at its bound 2
+    (v,) = diagnose({**metrics, "target_status": g.status().to_json()})
+    assert v.code == "target-not-reached" and "target_mse = 0.1, reached 0.3" in v.message
+    for t in range(1, 40):  # the MSE stays flat at 0.3: λ sits at 2 and the error stalls
+        step(g, stats, 0.3, t=t)
+    (v,) = diagnose({**metrics, "target_status": g.status().to_json()})
+    assert v.code == "infeasible-target"
+    assert "lambda sat at a bound (2, pinned)" in v.message and "target_mse = 0.1" in v.message
+    assert v.fix_args == ("--set", "balancer.target_mse=0.36")  # 20% above the MSE reached
+
+
+def test_nothing_is_reported_as_measured_before_the_first_training_step(stats):
+    # An MSE of 0 would be a measurement (a perfect reconstruction): before any update the
+    # averages are unknown, and evaluation steps do not update them.
+    g = GECO(target_mse=0.1)
+    step(g, stats, 0.5, training=False)
+    r, s = g.report(), g.status()
+    assert r["mse_ma"] is None and r["constraint_ma"] is None
+    assert s.reached is None and s.met is None
+    assert r["lambda"] == pytest.approx(1.0) and r["beta"] == pytest.approx(1.0)
+    step(g, stats, 0.5)
+    assert g.report()["mse_ma"] == pytest.approx(0.5) and g.status().reached == pytest.approx(0.5)

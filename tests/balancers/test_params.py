@@ -43,3 +43,20 @@ def test_bad_parameters_raise_one_line_user_errors(name, params):
 def test_all_balancers_registered():
     expected = {"constant", "warmup", "cyclical", "capacity", "free-bits", "geco", "control"}
     assert expected | {"dynamic"} <= set(names())
+
+
+@pytest.mark.parametrize(
+    "name,params,key",
+    [
+        ("control", {"target_kl": 5.0, "beta_min": 1.0, "beta_max": 1.0}, "beta_min < beta_max"),
+        ("control", {"target_kl": 5.0, "ki": -0.001}, "ki"),
+        ("geco", {"target_mse": 0.1, "lr": 0.0}, "lr"),
+        ("cyclical", {"cycles": 0}, "cycles"),
+        ("capacity", {"c_max": -1.0}, "c_max"),
+    ],
+)
+def test_a_bad_parameter_is_named_as_the_config_spells_it(name, params, key):
+    # The fix is `--set balancer.<key>=...`: the message says which key, in its own spelling.
+    with pytest.raises(UserError) as info:
+        get(name, **params)
+    assert key in str(info.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -209,3 +210,78 @@ def test_an_ignored_kl_says_when_training_was_still_moving_the_codes():
     flat = [{**r, "moment_kl_nats": 16 + (r["epoch"] % 2)} for r in falling]
     (v,) = [v for v in diagnose(m, flat, {}) if v.code == "kl-ignored"]
     assert "still falling" not in v.message
+
+
+def test_unused_budget_under_a_large_constant_beta_sets_beta_back_to_one():
+    # β = 4 > 1 keeps dims shut: the fix is the ELBO's weight, not a smaller latent size.
+    m = {**HEALTHY, "active_units": 4, "kl_per_dim": [5.0] * 4 + [0.01] * 12, "rate_nats": 20.12}
+    (v,) = diagnose(m, config={"balancer": {"name": "constant", "beta": 4}})
+    assert v.code == "unused-latent-budget" and v.fix_args == ("--set", "balancer.beta=1")
+
+
+def test_kl_ignored_without_an_mse_asks_control_for_half_the_rate():
+    # fixes.py: more structure from a KL target relative to the run's rate, here half of 40.
+    m = {k: v for k, v in HEALTHY.items() if k not in ("mse_per_element", "psnr_db")}
+    m = {**m, "rate_nats": 40.0, "aggregate_kl_nats": 40.0}  # 2.5 nats per dim off the prior
+    (v,) = diagnose(m, config={"balancer": {"name": "warmup"}})
+    assert v.code == "kl-ignored"
+    assert v.fix_args == ("--set", "balancer.name=control", "--set", "balancer.target_kl=20")
+
+
+def test_collapse_message_gives_every_number_it_was_decided_on():
+    m = {**HEALTHY, "rate_nats": 0.02, "mutual_info_nats": 0.01, "kl_per_dim": [0.02 / 16] * 16}
+    (v, *_) = diagnose(m)
+    assert v.code == "posterior-collapse"
+    for part in ("12 of 16 latent units are active", "the rate is 0.02 nats/example",
+                 "I(x; z) ≈ 0.01 nats"):  # fmt: skip
+        assert part in v.message
+
+
+def test_overfitting_numbers_are_the_best_and_the_last_held_out_values():
+    train = [300 - 10 * e for e in range(1, 21)]
+    test = [300 - 10 * e for e in range(1, 9)] + [220 + 3 * e for e in range(1, 13)]
+    history = [{"epoch": e, "split": s, "elbo_nats": -v}
+               for e, (a, b) in enumerate(zip(train, test), 1) for s, v in (("train", a), ("test", b))]  # fmt: skip
+    (v,) = [v for v in diagnose(HEALTHY, history, {"train": {"epochs": 20}})
+            if v.code == "overfitting"]  # fmt: skip
+    # best: epoch 8, −ELBO 300 − 80 = 220; last: epoch 20, 220 + 3·12 = 256
+    assert v.numbers["best_epoch"] == 8 and v.numbers["best_neg_elbo_nats"] == 220
+    assert v.numbers["last_neg_elbo_nats"] == 256
+
+
+def test_terminal_text_gives_the_option_in_words_when_there_is_no_fix():
+    v = Verdict("x", "warning", "a finding", "What was found.", option="train longer")
+    assert format_verdicts([v]).splitlines() == [
+        "WARNING  a finding", "  What was found.", "  change: train longer"]  # fmt: skip
+
+
+def every_verdict():
+    status = {"target": "target_mse", "value": 0.001, "reached": 0.006, "met": False,
+              "pinned": True, "infeasible": True, "multiplier": "lambda",
+              "multiplier_value": 1e4}  # fmt: skip
+    cases = [
+        ({**HEALTHY}, None),
+        ({**HEALTHY, "active_units": 0}, None),
+        ({**HEALTHY, "rate_nats": 0.02, "mutual_info_nats": 0.01}, None),
+        ({**HEALTHY, "rate_nats": 4.0, "neg_elbo_nats": 250.0, "beta": 8.0}, None),
+        ({**HEALTHY, "active_units": 4, "kl_per_dim": [5.0] * 4 + [0.01] * 12}, None),
+        ({**HEALTHY, "target_status": status, "target_met": False}, None),
+        ({**HEALTHY, "target_status": {**status, "infeasible": False}}, {"train": {"epochs": 5}}),
+        ({**HEALTHY, "target_met": False, "target_kl": 60.0}, None),
+        ({**HEALTHY, "schedule_steps": 1000, "schedule_completed": 0.5}, {"train": {"epochs": 5}}),
+        ({"seconds": 1.0}, None),
+    ]
+    return [v for m, config in cases for v in diagnose(m, config=config)]
+
+
+def test_every_verdict_reads_as_sentences_under_a_title_not_in_capitals():
+    # The terminal text sets the severity in capitals: a title in capitals would read as one.
+    # Messages are sentences: none starts with a small letter, and the last ends with a stop.
+    verdicts = every_verdict()
+    assert {"healthy", "posterior-collapse", "kl-domination", "unused-latent-budget",
+            "infeasible-target", "target-not-reached", "schedule-unfinished",
+            "not-enough-metrics"} <= set(codes(verdicts))  # fmt: skip
+    for v in verdicts:
+        assert v.title != v.title.upper(), v.title
+        assert not v.message[0].islower() and v.message.endswith("."), v.message
+        assert not re.search(r"\. [a-z]", v.message), v.message

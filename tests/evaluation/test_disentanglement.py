@@ -165,3 +165,14 @@ def test_bad_inputs():
         disentanglement(np.zeros((5, 2)), np.zeros((4, 1), dtype=int))
     with pytest.raises(UserError, match="integer classes"):
         disentanglement(np.zeros((5, 2)), np.full((5, 1), 0.5))
+
+
+def test_three_examples_are_enough():
+    # The documented minimum: 3 examples are scored (here a code that cannot be told from its
+    # factor by so few), 2 are refused.
+    factors = np.array([[0], [1], [0]])
+    codes = factors + 0.01 * np.arange(3)[:, None]
+    result = disentanglement(codes, factors)
+    assert all(math.isfinite(result[k]) for k in ("mig", "sap", "modularity", "explicitness"))
+    with pytest.raises(UserError, match="at least 3 examples, got 2"):
+        disentanglement(codes[:2], factors[:2])

@@ -105,3 +105,15 @@ def test_mutual_information_saturates_at_log_n():
     m = aggregate_posterior_metrics(mu, logvar, generator=torch.Generator().manual_seed(1))
     assert m["mutual_info_nats"] == pytest.approx(math.log(n), abs=1e-3)
     assert m["mutual_info_nats"] <= math.log(n) + 1e-6
+
+
+def test_non_finite_examples_get_the_likelihoods_own_message(model, x):
+    # One fault, one message, whichever entry point finds it: evaluate_model's check of the
+    # examples says what the likelihood's own check of its targets says.
+    bad = x.clone()
+    bad[3, 0] = float("inf")
+    with pytest.raises(UserError) as from_evaluate:
+        evaluate_model(model, BERNOULLI, bad)
+    with pytest.raises(ValueError) as from_likelihood:
+        BERNOULLI.nll(bad, torch.zeros_like(bad))
+    assert str(from_evaluate.value) == str(from_likelihood.value) == "x contains NaN or inf"

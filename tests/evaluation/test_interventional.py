@@ -101,3 +101,55 @@ def test_sprite_grid_observes_floats_in_unit_range(size):
     x = grid.observe(grid.sample_factors(4, np.random.default_rng(0)))
     assert x.dtype == torch.float32 and x.shape == (4, 1, size, size)
     assert set(x.unique().tolist()) <= {0.0, 1.0}
+
+
+def test_betavae_score_reports_the_training_accuracy_too():
+    # The docstring's two keys; a perfect code separates the training points as well as the
+    # held-out ones, a random one fits its training points at most a little above chance (¼).
+    grid = FactorGrid()
+    good = betavae_score(grid, noisy, batch_size=16, **SMALL)
+    assert set(good) == {"train_accuracy", "eval_accuracy"} and good["train_accuracy"] > 0.95
+    assert betavae_score(grid, random_code, batch_size=16, **SMALL)["train_accuracy"] < 0.6
+
+
+class RenderedFactorGrid(FactorGrid):
+    """Two binary factors rendered as float32 tensors, as a dataset's grid does for a model
+    (binary: the observational metrics' boosted trees fit quickly)."""
+
+    factor_sizes = (2, 2)
+
+    def observe(self, classes):
+        return torch.as_tensor(np.asarray(classes), dtype=torch.float32)
+
+
+class FactorReader(torch.nn.Module):
+    """A model whose encoder mean is its input: the factors themselves, a perfect code."""
+
+    def __init__(self):
+        super().__init__()
+        self.unused = torch.nn.Parameter(torch.zeros(()))
+
+    def encode(self, x):
+        return x.flatten(1).double(), torch.zeros(len(x), x[0].numel(), dtype=torch.float64)
+
+
+def test_factor_metrics_score_the_models_encoder_on_the_grid():
+    # The interventional scores of a run are those of its encoder mean on the dataset's grid:
+    # here the factors themselves, so the scores equal those of the identity representation.
+    from vaebalance.data import Dataset
+    from vaebalance.evaluation import factor_metrics
+
+    grid = RenderedFactorGrid()
+    classes = grid.sample_factors(40, np.random.default_rng(1))
+    test = torch.as_tensor(classes, dtype=torch.float32)
+    data = Dataset("grid", train=test, test=test, shape=(2,), factors_train=torch.as_tensor(classes),
+                   factors_test=torch.as_tensor(classes), factor_grid=grid)  # fmt: skip
+    result = factor_metrics(FactorReader(), data, seed=2, intervention_batches=8)
+
+    def identity(x):
+        return x.double().numpy()
+
+    beta = betavae_score(grid, identity, 2, num_train=8, num_eval=4)
+    factor = factorvae_score(grid, identity, 2, num_train=8, num_eval=4, num_variance_estimate=512)
+    assert result.betavae_score == beta["eval_accuracy"]
+    assert result.factorvae_score == factor["eval_accuracy"] and result.intervention_batches == 8

@@ -235,3 +235,26 @@ def test_the_sigma_verdict_is_on_the_datas_scale():
     # The GECO example target is on the data's scale: 5% of its variance.
     (geco,) = [s for s in raw.suggestions if s.config.get("balancer.name") == "geco"]
     assert geco.config["balancer.target_mse"] == pytest.approx(0.05 * 80.0**2)
+
+
+def test_bce_text_says_when_bce_is_a_likelihood():
+    """docs/guide.md §5: for binary data BCE summed over K is the Bernoulli NLL; on grey
+    levels it is not a normalized density, the continuous Bernoulli is."""
+    lines = explain("bce", "sum", "sum", 1.0, input_dim=784, latent_dim=32).text.splitlines()
+    (line,) = [s for s in lines if "Bernoulli negative log-likelihood" in s]
+    assert line.startswith("BCE summed over elements is the exact Bernoulli negative "
+                           "log-likelihood for binary data;")  # fmt: skip
+    assert "not a normalized density" in line and "continuous-bernoulli" in line
+
+
+def test_bce_text_says_a_kl_mean_over_dims_moves_the_weight_with_j():
+    """docs/guide.md: a mean over latent dims divides the KL's real weight by J."""
+    text = explain("bce", "sum", "mean", 1.0, input_dim=784, latent_dim=32).text
+    assert "shrinks in proportion to J" in text and "grows in proportion to K" not in text
+
+
+def test_gaussian_reference_names_the_unit_sigma_decoder():
+    """docs/guide.md §1: against a unit-σ Gaussian decoder (NLL = SSE/2 + const) the loss
+    SSE + w·KL is the β-ELBO with β = w/2 = σ²."""
+    reference = explain("sse", "sum", "sum", 2.0, input_dim=784, latent_dim=32).reference
+    assert "Gaussian decoder with sigma = 1 (NLL = SSE/2 + const)" in reference

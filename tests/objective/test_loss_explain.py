@@ -244,3 +244,73 @@ def test_load_loss_function(tmp_path):
     (tmp_path / "broken.py").write_text("def f(:\n")
     with pytest.raises(UserError, match="running .*broken.py failed: SyntaxError"):
         load_loss_function(tmp_path / "broken.py", "f")
+
+
+def test_json_carries_the_hand_derived_coefficients():
+    """F.mse_loss (mean over B·K) + w·KL mean over B·J: per example (1/K)·SSE + (w/J)·KL."""
+    e = explain_loss(MSE_CASES[0][1], SHAPE, J)
+    data = e.to_json()
+    assert data["recon"] == "mse" and data["batch_reduction"] == "mean"
+    assert data["recon_coefficient"] == pytest.approx(1 / K, rel=REL)
+    assert data["kl_coefficient"] == pytest.approx(W / J, rel=REL)
+    assert data["beta_summed"] == pytest.approx(W * K / J, rel=REL)
+    assert (data["input_dim"], data["latent_dim"]) == (K, J)
+
+
+def test_the_text_reads_a_multiple_of_the_mean_over_elements():
+    """3·SSE per example = 3K × the mean squared error over the K elements."""
+    e = explain_loss(lambda x, r, m, v: 3 * ((r - x) ** 2).sum() + kl_elem(m, v).sum(), SHAPE, J)
+    assert f"({3 * K:g} × the mean over the {K} elements)" in e.text
+
+
+def test_terms_reduced_differently_are_refused_at_a_small_kl_weight():
+    """A sum over the batch for the KL, a mean for the reconstruction: β_S = w·B moves with B
+    by a third between B = 2 and 3, however small w (0.00025, PyTorch-VAE's kld_weight)."""
+
+    def loss(x, r, mu, logvar):
+        rec = ((r - x) ** 2).flatten(1).sum(1).mean()
+        return rec + 0.00025 * kl_elem(mu, logvar).sum()
+
+    with pytest.raises(UserError, match="reduced differently over the batch"):
+        explain_loss(loss, SHAPE, J)
+
+
+def kl_weighted_per_dim(x, r, mu, logvar):
+    weight = torch.linspace(1.0, 2.0, mu.shape[1], dtype=mu.dtype)
+    return ((r - x) ** 2).sum() + (weight * kl_elem(mu, logvar)).sum()
+
+
+def test_a_kl_that_weights_latent_dims_unequally_is_named():
+    # The squared error fits, so the deviation found furthest along is the KL's, whichever
+    # readings are tried (the BCE readings already fail on the reconstruction).
+    for hint in (None, "gaussian"):
+        with pytest.raises(UserError, match="the KL weights latent dims unequally"):
+            explain_loss(kl_weighted_per_dim, SHAPE, J, likelihood_hint=hint)
+
+
+@pytest.mark.parametrize("latent_dim", [0, -2, 2.5, "4"])
+def test_a_latent_dim_that_is_not_a_positive_integer_is_refused(latent_dim):
+    with pytest.raises(UserError, match="latent_dim must be a positive integer"):
+        explain_loss(MSE_CASES[0][1], SHAPE, latent_dim)
+
+
+def test_the_probes_depend_on_the_seed_only():
+    """The inputs fn sees are a function of ``seed``: not of, nor changing, torch's global RNG."""
+
+    def recorded(global_seed, seed):
+        seen = []
+
+        def loss(x, r, mu, logvar):
+            seen.append(torch.cat([x.flatten(), r.flatten(), mu.flatten(), logvar.flatten()]))
+            return F.mse_loss(r, x) + W * kl_elem(mu, logvar).mean()
+
+        torch.manual_seed(global_seed)
+        explain_loss(loss, SHAPE, J, seed=seed)
+        return seen, torch.rand(1)
+
+    (a, after_a), (b, _) = recorded(1, 0), recorded(2, 0)
+    assert len(a) == len(b) and all(torch.equal(u, v) for u, v in zip(a, b))
+    torch.manual_seed(1)
+    assert torch.equal(after_a, torch.rand(1))  # the global stream was left where it was
+    c, _ = recorded(1, 1)
+    assert not torch.equal(a[0], c[0])

@@ -316,3 +316,14 @@ def test_explain_loss_reads_the_same_numbers_off_each_literal_loss(name):
         assert probed.sigma is None and probed.recon == "bce"
     else:
         assert probed.sigma == pytest.approx(e.yours.sigma, rel=1e-6)
+
+
+def test_json_of_a_setting_gives_beta_at_unit_sigma():
+    """lightning-bolts: 0.1 · KL mean over J against the MSE mean over K. At K = 784, J = 16
+    β_S = 0.1 · 784 / 16 = 4.9 on the summed KL against the SSE, i.e. σ² = β_S / 2 = 2.45,
+    and β = σ² = 2.45 against a unit-σ Gaussian decoder."""
+    yours = explain_preset("lightning-bolts", (1, 28, 28), 16).to_json()["yours"]
+    assert yours["kl_weight"] == pytest.approx(0.1)
+    assert yours["beta_summed"] == pytest.approx(4.9, rel=1e-12)
+    assert yours["beta"] == pytest.approx(2.45, rel=1e-12)
+    assert yours["sigma_squared"] == pytest.approx(2.45, rel=1e-12)

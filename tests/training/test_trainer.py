@@ -146,3 +146,19 @@ def test_standardized_codes_sit_on_the_prior_s_moments_and_decode_as_before():
     assert last_moved["distortion_nats"] == pytest.approx(last_plain["distortion_nats"], rel=1e-4)
     assert last_moved["rate_nats"] < last_plain["rate_nats"]
     assert last_moved["moment_kl_nats"] < last_plain["moment_kl_nats"]
+
+
+def test_an_epoch_records_the_balancers_verdict_and_warns_when_it_is_infeasible(caplog):
+    # An MSE of 1e-9 is out of reach for a 3-dim code of digits: GECO's λ sits at its bound 2
+    # from the first steps on. The history's target_met is the balancer's met, and the epoch's
+    # warning names the multiplier, its bound and the target.
+    trainer = make_trainer("train.epochs=1", "balancer.name=geco", "balancer.target_mse=1e-9",
+                           "balancer.lr=1.0", "balancer.lambda_max=2.0")  # fmt: skip
+    with caplog.at_level("WARNING", logger="vaebalance"):
+        trainer.fit()
+    status = trainer.loss_fn.balancer.status()
+    assert status.met is False and status.infeasible
+    assert [r["target_met"] for r in trainer.state.history] == [False, False]
+    (message,) = [r.getMessage() for r in caplog.records if "infeasible" in r.getMessage()]
+    assert message.startswith("epoch 1: the geco balancer's lambda sits at its bound (2) and "
+                              "its target_mse (1e-09, reaching ")  # fmt: skip
