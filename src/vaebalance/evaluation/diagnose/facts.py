@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from ...config import RunConfig
 from ...errors import UserError
-from ...objective import likelihoods
+from ...objective.components import LIKELIHOODS
 from ...objective.units import psnr_db
 from ...schema import EpochRecord, RunMetrics
 
@@ -114,7 +114,8 @@ class Facts:
         params = dict(section) if isinstance(section, Mapping) else {}
         params.pop("name", None)
         try:
-            return likelihoods.get(self.likelihood, **params).scale_kind
+            # An instance (torch): only records older than metrics' decoder_scale_kind get here.
+            return LIKELIHOODS.create(self.likelihood, **params).scale_kind
         except (UserError, TypeError):  # no likelihood named, or an old or damaged config
             return None
 
