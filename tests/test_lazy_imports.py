@@ -175,3 +175,36 @@ def test_the_modules_of_the_light_paths_import_no_torch():
         "print(sorted(m for m in ('torch', 'matplotlib', 'numpy') if m in sys.modules))\n"
     )
     assert run_python(code).strip() == "[]"
+
+
+@pytest.mark.parametrize("command", ["diagnose", "report"])
+def test_the_quick_exit_flushes_the_output_and_runs_the_exit_handlers(reported_run, command,
+                                                                      tmp_path):  # fmt: skip
+    """A light command run as the program leaves without the interpreter's teardown: what it
+    printed, into a file (block-buffered), is all there, the exit handlers ran, the code is 0."""
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('exit handler ran'))\n"
+        f"sys.argv = ['vaebalance', {command!r}, {str(reported_run)!r}]\n"
+        "from vaebalance.cli import main\n"
+        "main()\n"
+        "print('not reached')\n"
+    )
+    out = tmp_path / "out.txt"
+    with out.open("w") as f:
+        done = subprocess.run([sys.executable, "-c", code], stdout=f, text=True, timeout=120,
+                              env={**os.environ, "PYTHONPATH": SRC})  # fmt: skip
+    in_process = cli_in_fresh_process([command, str(reported_run)], preload_torch=False)["out"]
+    assert done.returncode == 0
+    assert out.read_text() == in_process + "exit handler ran\n"
+
+
+def test_an_error_still_exits_with_code_2_after_its_line(tmp_path):
+    code = (
+        f"import sys\nsys.argv = ['vaebalance', 'diagnose', {str(tmp_path / 'nope')!r}]\n"
+        "from vaebalance.cli import main\nmain()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": SRC})  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == f"error: no such run directory: {tmp_path / 'nope'}\n"
