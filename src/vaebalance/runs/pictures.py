@@ -139,8 +139,8 @@ def read_cached(path: str | Path, dims: list[int]) -> RunPictures | None:
 
 def write_cached(path: str | Path, dims: list[int], pictures: RunPictures) -> bool:
     """Keep a complete set of pictures (one with reconstructions) for :func:`read_cached`;
-    returns whether they were written. A failure to write is logged, never raised: the cache
-    only saves time."""
+    returns whether they were written. A failure to write is logged (debug), never raised:
+    the cache only saves time."""
     if pictures.reconstructions is None:
         return False  # an incomplete set would show what a report drawing afresh may not
     run = RunDir(path)
@@ -149,7 +149,9 @@ def write_cached(path: str | Path, dims: list[int], pictures: RunPictures) -> bo
         for name in MODEL_PICTURES:
             _store(run, paths[name], getattr(pictures, name))
     except (UserError, OSError) as e:
-        log.warning("pictures of %s not kept: %s", path, " ".join(str(e).split()))
+        # Debug only: a directory that cannot be written fails the report.html after it with
+        # its own one-line error, and the user's stderr holds that line alone.
+        log.debug("pictures of %s not kept: %s", path, " ".join(str(e).split()))
         return False
     return True
 
@@ -157,7 +159,7 @@ def write_cached(path: str | Path, dims: list[int], pictures: RunPictures) -> bo
 def cached_png(path: str | Path, name: str, inputs: object, draw: Callable[[], bytes]) -> bytes:
     """The picture ``name`` of the run in ``path`` drawn from ``inputs`` (JSON-able data that
     decide it): read back when it was drawn before from the same inputs, else drawn by
-    ``draw()`` and kept (a failure to keep it is logged)."""
+    ``draw()`` and kept (a failure to keep it is logged at debug level)."""
     run = RunDir(path)
     target = _path(run, name, _digest([name, __version__, inputs]))
     try:
@@ -168,7 +170,7 @@ def cached_png(path: str | Path, name: str, inputs: object, draw: Callable[[], b
     try:
         _store(run, target, png)
     except (UserError, OSError) as e:
-        log.warning("%s of %s not kept: %s", name, path, " ".join(str(e).split()))
+        log.debug("%s of %s not kept: %s", name, path, " ".join(str(e).split()))
     return png
 
 
