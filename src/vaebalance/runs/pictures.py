@@ -115,7 +115,7 @@ def _model_paths(run: RunDir, dims: list[int]) -> dict[str, Path]:
     return {name: _path(run, name, _digest([name, inputs, dims])) for name in MODEL_PICTURES}
 
 
-def _store(run: RunDir, path: Path, png: bytes) -> None:
+def _store(path: Path, png: bytes) -> None:
     """Write one picture and remove the older pictures of its name (drawn from other inputs)."""
     path.parent.mkdir(exist_ok=True)
     atomic_write(path, png)
@@ -147,7 +147,7 @@ def write_cached(path: str | Path, dims: list[int], pictures: RunPictures) -> bo
     try:
         paths = _model_paths(run, dims)
         for name in MODEL_PICTURES:
-            _store(run, paths[name], getattr(pictures, name))
+            _store(paths[name], getattr(pictures, name))
     except (UserError, OSError) as e:
         # Debug only: a directory that cannot be written fails the report.html after it with
         # its own one-line error, and the user's stderr holds that line alone.
@@ -168,7 +168,7 @@ def cached_png(path: str | Path, name: str, inputs: object, draw: Callable[[], b
         pass
     png = draw()
     try:
-        _store(run, target, png)
+        _store(target, png)
     except (UserError, OSError) as e:
         log.debug("%s of %s not kept: %s", name, path, " ".join(str(e).split()))
     return png
