@@ -267,6 +267,9 @@ class EpochRecord(Record):
     distortion_nats: float | None = metric(NATS, "distortion D")
     mse_per_element: float | None = metric("(data units)²", "MSE per element")
     beta: float | None = metric("", "β (KL weight)")
+    moment_kl_nats: float | None = metric(
+        "nats", "Σ_j KL(N(m_j, v_j) ‖ N(0, 1)) of the split's codes' moments (held-out split)"
+    )
     skipped_steps: int | None = metric("steps", "non-finite steps skipped")
     seconds: float | None = metric("s", "epoch time (training and test pass)")
     train_seconds: float | None = metric("s", "training time of the epoch")

@@ -15,8 +15,10 @@ from vaebalance.objective import likelihoods  # noqa: F401  (registers the likel
 from vaebalance.objective.components import (
     BALANCER_CATALOGUE,
     BALANCERS,
+    DISCRETE_LIKELIHOODS,
     LIKELIHOOD_CATALOGUE,
     LIKELIHOODS,
+    likelihood_is_discrete,
 )
 from vaebalance.registry import Registry
 
@@ -33,6 +35,14 @@ def test_each_catalogue_is_what_the_signatures_say(registry, catalogue):
         defaults, types = registry.parameters(name), registry.types(name)
         from_signature = {key: (types[key], defaults[key]) for key in defaults}
         assert list(from_signature.items()) == list(catalogue[name].items()), name
+
+
+def test_the_discrete_likelihoods_are_those_whose_class_says_so():
+    classes = LIKELIHOODS.classes()
+    assert DISCRETE_LIKELIHOODS == {name for name, cls in classes.items() if cls.discrete}
+    assert all(likelihood_is_discrete(n) == cls.discrete for n, cls in classes.items())
+    with pytest.raises(UserError, match="unknown likelihood 'nope'"):
+        likelihood_is_discrete("nope")
 
 
 def test_the_architecture_names_are_the_registered_ones():

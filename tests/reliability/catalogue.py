@@ -288,7 +288,8 @@ VALID_KEYS = (
     "likelihood.name, balancer.name, balancer.beta, "
     "balancer.beta_norm, balancer.mean_weight, train.epochs, train.steps, train.batch_size, "
     "train.lr, train.betas, train.weight_decay, train.seed, train.threads, train.precision, "
-    "train.device, train.max_bad_steps, train.tensorboard, eval.iw_samples, eval.batch_size, "
+    "train.device, train.max_bad_steps, train.tensorboard, train.standardize_codes, eval.iw_samples, "
+    "eval.batch_size, "
     "eval.factor_metrics, eval.intervention_batches"
 )
 BALANCERS = "capacity, constant, control, cyclical, dynamic, free-bits, geco, warmup"

@@ -110,3 +110,39 @@ def test_resume_after_a_stop_mid_epoch_with_a_stateful_balancer(tmp_path):
         return [{k: v for k, v in r.items() if k not in ("seconds", "train_seconds")} for r in rows]
 
     assert without_time(cut.history()) == without_time(RunDir(full).history())
+
+
+@torch.no_grad()
+def _codes_moment_kl(trainer, x):
+    """The moment KL of ``x``'s codes, from evaluation's own function (not the trainer's sums)."""
+    from vaebalance.evaluation.latent import moment_kl
+
+    trainer.model.eval()
+    mu, logvar = trainer.model.encode(trainer.data.to_float(x))
+    return moment_kl(mu, logvar)
+
+
+def test_the_held_out_record_holds_the_moment_kl_of_its_codes():
+    trainer = make_trainer("eval.batch_size=7")  # the sums cross batch boundaries
+    trainer.fit()
+    held_out = [r for r in trainer.state.history if r["split"] != "train"]
+    assert len(held_out) == 3 and all(r["moment_kl_nats"] > 0 for r in held_out)
+    assert held_out[-1]["moment_kl_nats"] == pytest.approx(
+        _codes_moment_kl(trainer, trainer.held_out_x), rel=1e-6
+    )
+    assert all("moment_kl_nats" not in r for r in trainer.state.history if r["split"] == "train")
+
+
+def test_standardized_codes_sit_on_the_prior_s_moments_and_decode_as_before():
+    plain = make_trainer()  # each built just before it trains: building seeds the global RNG
+    plain.fit()
+    moved = make_trainer("train.standardize_codes=true")
+    moved.fit()
+    assert _codes_moment_kl(plain, plain.train_x) > 0.01
+    assert _codes_moment_kl(moved, moved.train_x) == pytest.approx(0, abs=1e-9)
+    (last_plain, last_moved) = ([r for r in t.state.history if r["split"] != "train"][-1]
+                                for t in (plain, moved))  # fmt: skip
+    # the same training; the held-out distortion as before (same z paths), the rate lower
+    assert last_moved["distortion_nats"] == pytest.approx(last_plain["distortion_nats"], rel=1e-4)
+    assert last_moved["rate_nats"] < last_plain["rate_nats"]
+    assert last_moved["moment_kl_nats"] < last_plain["moment_kl_nats"]

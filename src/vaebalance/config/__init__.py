@@ -69,6 +69,10 @@ class TrainConfig:
     device: str = "cpu"  # "cuda" where present
     max_bad_steps: int = 20  # consecutive non-finite steps before training stops
     tensorboard: bool = True  # write event files when the tensorboard package is installed
+    # After the last step, move the codes onto the prior's mean and variance per latent dim by
+    # an affine change the model absorbs (models/codes.py): the rate falls by the codes' moment
+    # KL, reconstructions do not change.
+    standardize_codes: bool = False
 
 
 @dataclass(frozen=True)

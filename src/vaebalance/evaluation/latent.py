@@ -19,6 +19,7 @@ from torch import Tensor
 
 from ..errors import check
 from ..objective.kl import kl_normal_std
+from ..objective.kl import moment_kl as kl_moments
 from ..schema import Evaluation
 
 ACTIVE_UNITS_THRESHOLD = 0.01  # Burda et al. 2016: a unit is active if Cov_x(E_q[z_j]) > 10⁻²
@@ -137,9 +138,7 @@ def aggregate_posterior_metrics(
 def moment_kl(mu: Tensor, logvar: Tensor) -> float:
     """Σ_j KL(N(m_j, v_j) ‖ N(0, 1)) of the aggregate posterior's per-dimension moments."""
     mu, var = mu.double(), logvar.double().exp()
-    m = mu.mean(0)
-    v = mu.var(0, unbiased=False) + var.mean(0)
-    return float((0.5 * (m.pow(2) + v - 1 - v.log())).sum())
+    return kl_moments(mu.mean(0), mu.var(0, unbiased=False) + var.mean(0))
 
 
 def _log_aggregate_densities(z: Tensor, mu: Tensor, logvar: Tensor) -> tuple[Tensor, Tensor]:

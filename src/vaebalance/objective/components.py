@@ -11,6 +11,8 @@ exactly what the signatures say: a new component or parameter goes into both.
 
 from __future__ import annotations
 
+import sys
+
 from ..registry import Registry
 
 _OPTIONAL_FLOAT = float | None
@@ -26,6 +28,9 @@ LIKELIHOOD_CATALOGUE = {
     "gaussian-perpixel": {},
     "laplace": {"scale": (float, 1.0), "learn_scale": (bool, False)},
 }
+
+# The likelihoods that are probability masses (their class's ``discrete``).
+DISCRETE_LIKELIHOODS = frozenset({"bernoulli"})
 
 BALANCER_CATALOGUE = {
     "capacity": {"gamma": (float, 1000.0), "c_max": (float, 25.0), "steps": (int, 100_000)},
@@ -103,3 +108,12 @@ def balancer_types(spec: str) -> dict[str, object]:
     for part in [p.strip() for p in spec.split("+")]:
         types.update(BALANCERS.types(part))
     return {k: types[k] for k in balancer_parameters(spec)}
+
+
+def likelihood_is_discrete(name: str) -> bool:
+    """Whether the likelihood ``name`` is a probability mass (its class's ``discrete``); a
+    built-in's answer comes from :data:`DISCRETE_LIKELIHOODS` while no likelihood class is
+    imported (none can have been registered then). Raises UserError for an unknown name."""
+    if name in LIKELIHOOD_CATALOGUE and "vaebalance.objective.likelihoods" not in sys.modules:
+        return name in DISCRETE_LIKELIHOODS
+    return bool(LIKELIHOODS.cls(name).discrete)

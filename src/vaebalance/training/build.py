@@ -8,7 +8,9 @@ from torch import nn
 from .. import balancers, likelihoods
 from ..config import RunConfig
 from ..data import Dataset
+from ..errors import UserError
 from ..models import VAE, build_model
+from ..models.codes import affine_ends
 from ..objective.elbo import ELBOLoss
 from .memory import check_fits
 
@@ -31,6 +33,11 @@ def build(cfg: RunConfig, data: Dataset) -> tuple[VAE, ELBOLoss]:
     likelihood = likelihoods.get(cfg.likelihood.name, **cfg.likelihood.params)
     check_fits(cfg.model, data.shape, likelihood.outputs_per_element)
     model = build_model(cfg.model, data.shape, likelihood.outputs_per_element)
+    if cfg.train.standardize_codes and affine_ends(model) is None:
+        raise UserError(
+            f"train.standardize_codes needs a model whose encoder ends and decoder begins with "
+            f"an affine layer on the code; the {cfg.model.arch!r} model does not"
+        )
     balancer = balancers.get(cfg.balancer.name, **cfg.balancer.params)
     loss_fn = ELBOLoss(likelihood, balancer, validate=False)
     loss_fn.bind(data.input_dim, cfg.model.latent_dim, total_steps(cfg, len(data.train)))

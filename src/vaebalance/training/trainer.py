@@ -18,12 +18,14 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from ..errors import UserError
+from ..models.codes import standardize_codes
+from ..objective.kl import moment_kl
 from ..schema import EpochRecord
 from .build import make_optimizer, steps_per_epoch, total_steps
 from .checkpoint import TrainState, save_checkpoint
@@ -60,10 +62,14 @@ class StepStats:
     distortion_nats: float
     mse_per_element: float
     beta: float
+    # Of a held-out split only (evaluate_split): how far its codes' moments sit from the prior.
+    moment_kl_nats: float | None = None
+
+    WIDTH = 6  # the values a step stacks (stack): the fields above but the last
 
     @classmethod
-    def of(cls, values: list[float]) -> StepStats:
-        return cls(*values)
+    def of(cls, values: list[float], moment_kl_nats: float | None = None) -> StepStats:
+        return cls(*values, moment_kl_nats=moment_kl_nats)
 
     @staticmethod
     def stack(out, mse: torch.Tensor | None = None) -> torch.Tensor:
@@ -129,6 +135,8 @@ class Trainer:
         while not self.done:
             start = time.perf_counter()
             train_stats, skipped = self.train_epoch()
+            if self.done and self.cfg.train.standardize_codes:
+                self._standardize_codes()
             train_seconds = time.perf_counter() - start
             held_out = evaluate_split(self.model, self.loss_fn, self.data, self.held_out_x,
                                       self.cfg, self.parallel)  # fmt: skip
@@ -144,6 +152,25 @@ class Trainer:
             if self.checkpoint_dir is not None:
                 self._checkpoint()
         return self.state
+
+    @torch.no_grad()
+    def _standardize_codes(self) -> None:
+        """Move the training split's codes onto the prior's moments (:mod:`..models.codes`):
+        the rate falls by their moment KL and nothing decoded changes. Every process holds the
+        whole training split; the moments are averaged across processes all the same, so the
+        models stay equal bit for bit whatever the kernels' reduction order."""
+        self.model.eval()
+        sums = torch.zeros(3, self.model.latent_dim, dtype=torch.float64, device=self.device)
+        for start in range(0, len(self.train_x), self.cfg.eval.batch_size):
+            x = self.data.to_float(self.train_x[start : start + self.cfg.eval.batch_size])
+            mu, logvar = self.model.encode(x)
+            sums += _code_sums(mu, logvar)
+        if self.parallel:
+            sums = self.parallel.mean(sums)
+        mean, spread = _code_moments(sums, len(self.train_x))
+        before = moment_kl(mean, spread)
+        standardize_codes(self.model, mean, spread)
+        log.info("codes standardized: the rate fell by their moment KL, %.4g nats", before)
 
     def _warn_short_schedule(self) -> None:
         """A warm-up (or any schedule) longer than the run never finishes: say so up front."""
@@ -173,7 +200,7 @@ class Trainer:
         # Each step writes its statistics and its skip flag into a row of these (two device
         # copies, no host read); sums, skip counts and runs are worked out from them in bulk.
         # Fewer small ops per step is what keeps a tiny model's step cheap.
-        rows = torch.zeros(steps, len(fields(StepStats)), device=dev)
+        rows = torch.zeros(steps, StepStats.WIDTH, device=dev)
         flags = torch.zeros(steps, device=dev)
         found_inf = torch.zeros((), device=dev)
         self.optimizer.found_inf = found_inf
@@ -279,7 +306,7 @@ def _record(stats: StepStats, log_det: float, **fields) -> EpochRecord:
     return EpochRecord(loss=stats.loss + log_det, elbo_nats=stats.elbo_nats - log_det,
                        rate_nats=stats.rate_nats, distortion_nats=stats.distortion_nats + log_det,
                        mse_per_element=stats.mse_per_element, beta=stats.beta,
-                       **fields)  # fmt: skip
+                       moment_kl_nats=stats.moment_kl_nats, **fields)  # fmt: skip
 
 
 def _fmt(value) -> str:
@@ -294,7 +321,8 @@ def evaluate_split(model, loss_fn, data, x_all, cfg, parallel=None) -> StepStats
     every batch, with that batch's noise rows, and the sums are added across processes."""
     model.eval()
     loss_fn.eval()
-    sums = torch.zeros(6, device=x_all.device)
+    sums = torch.zeros(StepStats.WIDTH, device=x_all.device)
+    codes = torch.zeros(3, model.latent_dim, dtype=torch.float64, device=x_all.device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.train.seed + 1)
         for start in range(0, len(x_all), cfg.eval.batch_size):
@@ -303,17 +331,33 @@ def evaluate_split(model, loss_fn, data, x_all, cfg, parallel=None) -> StepStats
             if parallel:
                 parallel.noise_rows((lo, len(batch)))
             if hi > lo:  # a batch smaller than the world leaves some processes nothing
-                sums += _split_sums(model, loss_fn, data, data.to_float(batch[lo:hi]))
+                batch_sums, batch_codes = _split_sums(model, loss_fn, data,
+                                                      data.to_float(batch[lo:hi]))  # fmt: skip
+                sums += batch_sums
+                codes += batch_codes
             elif parallel:
                 torch.randn(len(batch), model.latent_dim, device=x_all.device)  # as the others
     if parallel:
         parallel.noise_rows(None)
-        sums = parallel.sum(sums)
-    return StepStats.of((sums / len(x_all)).tolist())
+        sums, codes = parallel.sum(sums), parallel.sum(codes)
+    return StepStats.of((sums / len(x_all)).tolist(), moment_kl(*_code_moments(codes, len(x_all))))
 
 
-def _split_sums(model, loss_fn, data, x) -> torch.Tensor:
+def _code_sums(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """Σ μ, Σ μ², Σ σ² per latent dim ([3, J], float64: the variance is a difference)."""
+    mu = mu.double()
+    return torch.stack([mu.sum(0), (mu * mu).sum(0), logvar.double().exp().sum(0)])
+
+
+def _code_moments(sums: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The aggregate posterior's mean and variance per dim, Var μ + E σ², from those sums."""
+    mean_mu, mean_mu2, mean_var = (sums / n).unbind(0)
+    return mean_mu, (mean_mu2 - mean_mu * mean_mu).clamp(min=0) + mean_var
+
+
+def _split_sums(model, loss_fn, data, x) -> tuple[torch.Tensor, torch.Tensor]:
+    """The batch's summed statistics, and its Σ μ, Σ μ², Σ σ² per latent dim."""
     output, mu, logvar = model(x)
     out = loss_fn(x, output.float(), mu.float(), logvar.float())
     mse = data_units_mse(data, loss_fn.likelihood, x, output.float())
-    return StepStats.stack(out, mse) * len(x)
+    return StepStats.stack(out, mse) * len(x), _code_sums(mu, logvar)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from ...config import RunConfig
 from ...errors import UserError
-from ...objective.components import LIKELIHOODS
+from ...objective.components import LIKELIHOODS, likelihood_is_discrete
 from ...objective.units import psnr_db
 from ...schema import EpochRecord, RunMetrics
 
@@ -83,10 +83,17 @@ class Facts:
         self.beta = self._beta()
         self.likelihood = self._likelihood_name()
         self.scale_kind = m.decoder_scale_kind or self._scale_kind_from_config()
+        self.discrete = self._discrete()
         self.status = m.target_status
         name = lookup(config, "balancer.name") or m.balancer
         self.balancer = name if isinstance(name, str) else "constant"  # the config's default
         self.run_config = run_config(config)
+        self.codes_standardized = lookup(config, "train.standardize_codes") is True
+        # (epoch, moment KL of the held-out codes), as training went
+        self.moment_curve = sorted(
+            (int(e), v) for r in self.history if r.split != "train"
+            and (e := number(r.epoch)) is not None and (v := number(r.moment_kl_nats)) is not None
+        )  # fmt: skip
 
     def uses(self, balancer: str) -> bool:
         """Whether the run's balancer is, or chains, the named one."""
@@ -118,6 +125,39 @@ class Facts:
             return LIKELIHOODS.create(self.likelihood, **params).scale_kind
         except (UserError, TypeError):  # no likelihood named, or an old or damaged config
             return None
+
+    def _discrete(self) -> bool | None:
+        """Whether p(x|z) is a probability mass, so that −ELBO is a code length with a fixed
+        zero; None where the likelihood is not known."""
+        try:
+            return likelihood_is_discrete(self.likelihood)
+        except (UserError, TypeError, KeyError):
+            return None
+
+    @property
+    def kl_weight(self) -> float | None:
+        """How many times the ELBO's own weight the KL carries, for a density p(x|z); None for
+        a probability mass or an unknown likelihood (judged by the rate's share of the code
+        length instead).
+
+        A density's −ELBO has no fixed zero (it moves by K·log c when the data are scaled by c),
+        so a share of it says nothing; its balance is the ELBO itself. With a learned (or
+        batch-optimal, per-element) scale, or none, that is β = 1 and the weight is β. A fixed
+        Gaussian σ weighs the distortion SSE/(2σ²) where the learned σ² would be the MSE: the
+        KL then counts β·σ²/MSE times (Rybkin, Daniilidis & Levine 2021).
+        """
+        if self.discrete is not False:
+            return None
+        beta = 1.0 if self.beta is None else self.beta
+        if self.scale_kind != "fixed":
+            return beta
+        sigma = number(self.metrics.decoder_scale) or number(
+            lookup(self.config, "likelihood.sigma") or LIKELIHOODS.parameters("gaussian")["sigma"]
+        )
+        standardized = lookup(self.config, "data.standardize") is True  # σ, MSE in other units
+        if self.likelihood != "gaussian" or not sigma or not self.mse or standardized:
+            return None
+        return beta * sigma**2 / self.mse
 
     @property
     def rate_fraction(self) -> float | None:

@@ -7,10 +7,12 @@ would refuse, or one that changes nothing, is never offered.
 
 The two directions of the trade-off, for any balancer:
 
-- *more structure* (a rate too high for the prior to shape the codes): a fixed β below 1 back
-  to 1, a fixed β ≥ 1 doubled; under a controller, reconstructions a little worse than the run
-  reached — a GECO MSE target twice the reached MSE, so the multiplier raises β until the code
-  is as compressed as that allows;
+- *more structure* (a rate too high for the prior to shape the codes): first the rate that
+  is pure slack — codes whose mean and spread sit off the prior's cost their moment KL, which
+  an affine change of the code the model absorbs removes exactly (``train.standardize_codes``);
+  then a fixed β below 1 back to 1, a fixed β ≥ 1 doubled; under a controller,
+  reconstructions a little worse than the run reached — a GECO MSE target twice the reached
+  MSE, so the multiplier raises β until the code is as compressed as that allows;
 - *more information* (a rate too low: collapse, a dominating KL): the opposite — half the MSE
   under GECO, or a rate target above the reached one under ControlVAE.
 """
@@ -39,6 +41,8 @@ def fix_args(f: Facts, changes: dict[str, object]) -> tuple[str, ...]:
 
 
 def more_structure(f: Facts) -> dict[str, object]:
+    if moment_slack(f):
+        return {"train.standardize_codes": True}
     mse = _controlled_mse(f)
     if f.uses("geco") and mse:
         target = number(lookup(f.config, "balancer.target_mse"))
@@ -54,6 +58,17 @@ def more_structure(f: Facts) -> dict[str, object]:
     if mse:
         return {"balancer.name": "geco", "balancer.target_mse": LOOSER * mse}
     return {"balancer.name": "control", "balancer.target_kl": max(1.0, 0.5 * (f.rate or 0))}
+
+
+def moment_slack(f: Facts) -> bool:
+    """Whether the codes' moment KL is rate the run can drop for nothing: an affine change of
+    the code (``train.standardize_codes``, :mod:`vaebalance.models.codes`) removes exactly it
+    and changes no reconstruction, at any β. Not offered below β = 1 under a fixed β, where the
+    weight itself is the fault (the codes spread because the rate is nearly free, and moving
+    them would hide that behind a bound that no longer sees it)."""
+    if f.moment_kl is None or f.codes_standardized:
+        return False
+    return not (f.balancer == "constant" and f.beta is not None and f.beta < 1)
 
 
 def more_information(f: Facts) -> dict[str, object]:
@@ -81,4 +96,6 @@ def _args(items: list[str]) -> tuple[str, ...]:
 
 
 def _text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as --set parses it (JSON)
     return f"{value:.3g}" if isinstance(value, float) else str(value)
