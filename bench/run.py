@@ -17,7 +17,9 @@ round so that a change of machine load hits them alike; each number is a median 
   ``get_nll`` and the fp32 decoder-only roofline.
 - ``sweep``: a 2-run ``vaebalance sweep`` against 2 × one run's training time.
 - ``startup``: ``--version``, ``--help``, ``explain`` (plain and preset), and ``diagnose`` and
-  ``report`` on an existing run; ``import torch`` alone for scale.
+  ``report`` on an existing run (``report`` also of a copy whose charts are not yet drawn, and
+  of one that keeps no pictures at all, as a run from before pictures were kept, which decodes
+  them with the model); ``import torch`` alone for scale.
 
 Peak RSS of every process is read from the kernel (``wait4``). pythae is installed on request
 into its own virtual environment (``bench/.venvs/pythae``: torch 2.13.0 first, so that pip does
@@ -373,8 +375,17 @@ def suite_startup(args, workdir: Path, pythae: str | None) -> dict:
         "python -c 'import torch' (for scale)": [PY, "-c", "import torch"],
     }
     competitors = {name: (lambda c=c: {"wall_s": run(c)["wall_s"]}) for name, c in commands.items()}
+    # A report's pictures are kept in the run's pictures/: the model's by training, the charts
+    # by the first report. These two start each round from a copy without some of them.
+    competitors["vaebalance report RUN (charts not yet drawn)"] = lambda: report_of_a_copy(
+        run_dir, workdir, keep_model_pictures=True
+    )
+    competitors["vaebalance report RUN (nothing kept: decodes)"] = lambda: report_of_a_copy(
+        run_dir, workdir, keep_model_pictures=False
+    )
     if args.baseline_src:
-        for name in ("vaebalance explain (convention)", "vaebalance report RUN"):
+        for name in ("vaebalance explain (convention)", "vaebalance diagnose RUN",
+                     "vaebalance report RUN"):  # fmt: skip
             competitors[f"{name} @baseline"] = lambda c=commands[name]: {
                 "wall_s": run(c, src=args.baseline_src)["wall_s"]
             }
@@ -383,6 +394,21 @@ def suite_startup(args, workdir: Path, pythae: str | None) -> dict:
     for row in s.values():  # load-robust-ish: a loaded machine slows both alike
         row["vs_import_torch"] = ratio(row.get("wall_s"), torch_s)
     return {"startup": s}
+
+
+def report_of_a_copy(run_dir: Path, workdir: Path, keep_model_pictures: bool) -> dict:
+    """``vaebalance report`` of a copy of ``run_dir`` without its report, its charts and, unless
+    ``keep_model_pictures``, the model's pictures (as a run written before they were kept)."""
+    copy = workdir / f"report-copy-{time.monotonic_ns()}"
+    shutil.copytree(run_dir, copy, ignore=shutil.ignore_patterns("report.html", "tensorboard"))
+    for png in (copy / "pictures").glob("*.png"):
+        if not (keep_model_pictures and png.name.startswith(("samples-", "traversals-",
+                                                              "reconstructions-"))):  # fmt: skip
+            png.unlink()
+    try:
+        return {"wall_s": run(vaebalance_cmd("report", str(copy)))["wall_s"]}
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
 
 
 SUITES = {"training": suite_training, "evaluation": suite_evaluation, "sweep": suite_sweep,

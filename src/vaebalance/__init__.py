@@ -21,7 +21,7 @@ _LAZY = {
     "balancers": (".balancers", None),
     "likelihoods": (".likelihoods", None),
     "diagnose": (".evaluation", "diagnose"),
-    "diagnose_model": (".evaluation", "diagnose_model"),
+    "diagnose_model": (".evaluation.diagnose_model", "diagnose_model"),
     "evaluate_model": (".evaluation", "evaluate_model"),
     "ELBOLoss": (".objective.elbo", "ELBOLoss"),
     "LossOutput": (".objective.elbo", "LossOutput"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import typing
+from collections.abc import Mapping
 
 from .errors import UserError, unknown_choice
 
@@ -18,13 +19,25 @@ from .errors import UserError, unknown_choice
 class Registry:
     """Named classes of one kind. ``provider``: the module whose import registers them, when
     that is not the registry's own (the balancers register from ``vaebalance.balancers``, a
-    layer above the objective that holds this registry); it is imported on the first look-up,
-    so that ``from vaebalance import ELBOLoss`` finds them without the package importing
-    everything up front (the light commands start without torch)."""
+    layer above the objective that holds this registry); it is imported on the first look-up
+    that needs a class, so that ``from vaebalance import ELBOLoss`` finds them without the
+    package importing everything up front (the light commands start without torch).
 
-    def __init__(self, kind: str, provider: str | None = None):
+    ``catalogue``: the provider's components as plain data, ``{name: {parameter: (type,
+    default)}}``, so that names, parameters and types are answered without importing the
+    provider (and torch with it) — what a config needs to be read and checked. A test keeps
+    each catalogue equal to what the classes' signatures say; once the provider is imported,
+    the classes answer."""
+
+    def __init__(
+        self,
+        kind: str,
+        provider: str | None = None,
+        catalogue: Mapping[str, Mapping[str, tuple[object, object]]] | None = None,
+    ):
         self.kind = kind
         self.provider = provider
+        self.catalogue = dict(catalogue or {})
         self._classes: dict[str, type] = {}
 
     @property
@@ -34,16 +47,29 @@ class Registry:
             importlib.import_module(provider)
         return self._classes
 
+    def _described(self, name: str) -> Mapping[str, tuple[object, object]] | None:
+        """The catalogue's entry for ``name`` while the provider is not yet imported and no
+        class of that name was registered; None when the classes must answer."""
+        if self.provider is None or name in self._classes:
+            return None
+        return self.catalogue.get(name)
+
     def register(self, cls: type) -> type:
         """Class decorator: make ``cls`` selectable by ``cls.name``."""
         self._classes[cls.name] = cls
         return cls
 
+    def classes(self) -> dict[str, type]:
+        """Every registered class by name (the provider imported)."""
+        return dict(self._loaded)
+
     def names(self) -> list[str]:
+        if self.provider is not None and self.catalogue:
+            return sorted({*self.catalogue, *self._classes})
         return sorted(self._loaded)
 
     def cls(self, name: str) -> type:
-        classes = self._loaded
+        classes = self._classes if name in self._classes else self._loaded
         if name not in classes:
             raise unknown_choice(self.kind, name, classes)
         return classes[name]
@@ -58,10 +84,14 @@ class Registry:
 
     def parameters(self, name: str) -> dict[str, object]:
         """The parameters of component ``name`` with their defaults."""
+        if (described := self._described(name)) is not None:
+            return {key: default for key, (_, default) in described.items()}
         return {p.name: p.default for p in self._signature(name)}
 
     def types(self, name: str) -> dict[str, object]:
         """The annotated type of each parameter of ``name`` (``object`` where unannotated)."""
+        if (described := self._described(name)) is not None:
+            return {key: type_ for key, (type_, _) in described.items()}
         hints = typing.get_type_hints(self.cls(name).__init__)
         return {p.name: hints.get(p.name, object) for p in self._signature(name)}
 

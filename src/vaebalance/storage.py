@@ -14,12 +14,12 @@ import math
 import os
 import tempfile
 from pathlib import Path
-
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load, save
+from typing import TYPE_CHECKING
 
 from .errors import UserError
+
+if TYPE_CHECKING:
+    import torch
 
 TMP_SUFFIX = ".tmp"  # atomic_write's temporary files: ".<name>.<random>.tmp", never read
 
@@ -101,11 +101,16 @@ def read_json(path: str | Path) -> dict:
 
 
 def write_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata=None) -> None:
+    from safetensors.torch import save  # torch loads only where tensors are written or read
+
     tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
     atomic_write(path, save(tensors, metadata=metadata))
 
 
 def read_tensors(path: str | Path) -> dict[str, torch.Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
     path = Path(path)
     try:
         return load(path.read_bytes())

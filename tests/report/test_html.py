@@ -72,6 +72,11 @@ def test_a_moved_dataset_still_gives_a_report_and_says_so(tmp_path):
     np.save(images, np.random.default_rng(0).random((200, 1, 8, 8), dtype=np.float32))
     path = tiny_run(tmp_path / "run", f"data.name={images}")
     shutil.move(images, tmp_path / "elsewhere.npy")
+    # The pictures kept at the end of training still show the reconstructions ...
+    kept = write_report(path).read_text()
+    assert 'id="reconstructions"' in kept and "μ of the first test example" in kept
+    # ... and a run without them (one written before they were kept) says why there are none.
+    shutil.rmtree(path / "pictures")
     html = write_report(path).read_text()
     assert "Reconstructions are skipped" in html and "no longer where the run found it" in html
     assert 'id="samples"' in html and 'id="traversals"' in html and "from z = 0" in html

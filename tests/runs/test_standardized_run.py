@@ -14,7 +14,7 @@ from safetensors.torch import save_file
 
 from vaebalance.config import build_config
 from vaebalance.data import Standardization, load_dataset
-from vaebalance.report.pictures import reconstruction_png
+from vaebalance.models.pictures import reconstruction_png
 from vaebalance.report.run_page import run_context
 from vaebalance.runs import RunDir, load_run, resume, train
 from vaebalance.storage import read_tensors

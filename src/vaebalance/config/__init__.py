@@ -18,9 +18,8 @@ import typing
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from ..errors import UserError, unknown_choice
-from ..models import ModelConfig, check_model_config
-from ..objective import balancer as balancing
-from ..objective import likelihoods
+from ..models.config import ModelConfig, check_model_config
+from ..objective.components import LIKELIHOODS, balancer_parameters, balancer_types
 from .files import read_config_file as read_config_file
 from .values import coerce as coerce
 
@@ -140,19 +139,19 @@ def _unknown_key(cfg: RunConfig, dotted: str) -> UserError:
 def component_params(section: str, name: str) -> dict[str, object]:
     """Valid parameters (with defaults) of the named likelihood or balancer."""
     if section == "balancer":
-        return balancing.chain_parameters(name)
+        return balancer_parameters(name)
     if name == "auto":
         return {}
-    if name not in likelihoods.names():
-        raise unknown_choice("likelihood", name, likelihoods.names() + ["auto"])
-    return likelihoods.parameters(name)
+    if name not in LIKELIHOODS.names():
+        raise unknown_choice("likelihood", name, LIKELIHOODS.names() + ["auto"])
+    return LIKELIHOODS.parameters(name)
 
 
 def component_types(section: str, name: str) -> dict[str, object]:
     """The annotated type of each parameter of the named likelihood or balancer."""
     if section == "balancer":
-        return balancing.chain_types(name)
-    return {} if name == "auto" else likelihoods.REGISTRY.types(name)
+        return balancer_types(name)
+    return {} if name == "auto" else LIKELIHOODS.types(name)
 
 
 def _with_component_value(obj, section: str, key: str, value: object):
@@ -282,7 +281,7 @@ def resolve(cfg: RunConfig, data) -> RunConfig:
     name = cfg.likelihood.name
     if name == "auto":
         name = "bernoulli" if bool(((sample == 0) | (sample == 1)).all()) else "gaussian-learned"
-    cls = likelihoods.REGISTRY.cls(name)
+    cls = LIKELIHOODS.cls(name)
     if cls.data_in_unit_interval:
         check_unit_interval(name, data)
     params = dict(cfg.likelihood.params)
@@ -298,8 +297,8 @@ def check_unit_interval(name: str, data) -> None:
     hi = max(float(data.to_float(t).max()) for t in (data.train, data.test) if len(t))
     if lo >= 0.0 and hi <= 1.0:
         return
-    need = [n for n in likelihoods.names() if likelihoods.REGISTRY.cls(n).data_in_unit_interval]
-    real = [n for n in likelihoods.names() if n not in need]
+    need = [n for n in LIKELIHOODS.names() if LIKELIHOODS.cls(n).data_in_unit_interval]
+    real = [n for n in LIKELIHOODS.names() if n not in need]
     how = " after standardization (data.standardize)" if data.standardization else ""
     raise UserError(
         f"{data.name} has values in [{lo:.4g}, {hi:.4g}]{how}, outside [0, 1]: the {name} "

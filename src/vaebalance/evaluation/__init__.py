@@ -4,22 +4,62 @@
   reconstruction MSE and PSNR on a set of examples.
 - :func:`diagnose` / :func:`format_verdicts`: posterior collapse, KL domination, unused latent
   dims, an infeasible balancer target, or a healthy balance, in plain words.
+
+``diagnose`` reads records and loads eagerly without torch (``vaebalance diagnose`` starts
+fast); the measurements, which need torch, load on first use (PEP 562).
 """
 
+# ruff: noqa: F401  (the names under TYPE_CHECKING are re-exports, loaded lazily)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+# Importing the function after its package keeps ``evaluation.diagnose`` the function.
 from .diagnose import Verdict as Verdict
 from .diagnose import diagnose as diagnose
 from .diagnose import format_verdicts as format_verdicts
-from .diagnose_model import diagnose_model as diagnose_model
-from .disentangle import betavae_score as betavae_score
-from .disentangle import disentanglement as disentanglement
-from .disentangle import factor_metrics as factor_metrics
-from .disentangle import factorvae_score as factorvae_score
-from .evaluate import evaluate_model as evaluate_model
-from .latent import ACTIVE_UNITS_THRESHOLD as ACTIVE_UNITS_THRESHOLD
-from .latent import active_units as active_units
-from .latent import aggregate_posterior_metrics as aggregate_posterior_metrics
-from .latent import kl_per_dim as kl_per_dim
-from .likelihood import IWAEResult as IWAEResult
-from .likelihood import importance_weighted_nll as importance_weighted_nll
-from .likelihood import plan_chunks as plan_chunks
-from .reconstruction import reconstruction_error as reconstruction_error
+
+_LAZY = {
+    "diagnose_model": ".diagnose_model",
+    "betavae_score": ".disentangle",
+    "disentanglement": ".disentangle",
+    "factor_metrics": ".disentangle",
+    "factorvae_score": ".disentangle",
+    "evaluate_model": ".evaluate",
+    "ACTIVE_UNITS_THRESHOLD": ".latent",
+    "active_units": ".latent",
+    "aggregate_posterior_metrics": ".latent",
+    "kl_per_dim": ".latent",
+    "IWAEResult": ".likelihood",
+    "importance_weighted_nll": ".likelihood",
+    "plan_chunks": ".likelihood",
+    "reconstruction_error": ".reconstruction",
+}
+
+if TYPE_CHECKING:
+    from .diagnose_model import diagnose_model
+    from .disentangle import betavae_score, disentanglement, factor_metrics, factorvae_score
+    from .evaluate import evaluate_model
+    from .latent import (
+        ACTIVE_UNITS_THRESHOLD,
+        active_units,
+        aggregate_posterior_metrics,
+        kl_per_dim,
+    )
+    from .likelihood import IWAEResult, importance_weighted_nll, plan_chunks
+    from .reconstruction import reconstruction_error
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    # Overwrite: importing a submodule binds its name here (``diagnose_model`` the module),
+    # and the public name is the function.
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from ..errors import UserError
-from ..registry import Registry
+from .components import BALANCERS, balancer_parameters, balancer_types
 from .terms import RateTerm, Stats
 
 
@@ -144,7 +144,7 @@ class Chain(Balancer):
         return next((s for b in self.balancers if (s := b.status()) is not None), None)
 
 
-REGISTRY = Registry("balancer", provider="vaebalance.balancers")
+REGISTRY = BALANCERS
 register = REGISTRY.register
 names = REGISTRY.names
 parameters = REGISTRY.parameters
@@ -187,21 +187,6 @@ def chain(*balancers: str | Balancer) -> Chain:
     return Chain(*(get(b) for b in balancers))
 
 
-def chain_parameters(spec: str) -> dict[str, object]:
-    """The parameters of a balancer spec, ``"geco"`` or ``"warmup+geco"`` (each part's, merged;
-    a name two parts share is left out, since it cannot be given by name)."""
-    parts = [part.strip() for part in spec.split("+")]
-    merged: dict[str, object] = {}
-    for part in parts:
-        for key, default in parameters(part).items():
-            merged[key] = default
-    shared = {k for k in merged if sum(k in parameters(p) for p in parts) > 1}
-    return {k: v for k, v in merged.items() if k not in shared}
-
-
-def chain_types(spec: str) -> dict[str, object]:
-    """The annotated types of :func:`chain_parameters`."""
-    types = {}
-    for part in [p.strip() for p in spec.split("+")]:
-        types.update(REGISTRY.types(part))
-    return {k: types[k] for k in chain_parameters(spec)}
+# A spec's parameters, answered from the catalogue until the balancers are imported.
+chain_parameters = balancer_parameters
+chain_types = balancer_types

@@ -12,11 +12,13 @@
 from __future__ import annotations
 
 import math
-
-import torch
-from torch import Tensor
+from numbers import Real
+from typing import TYPE_CHECKING
 
 from ..errors import check
+
+if TYPE_CHECKING:  # plain arithmetic: reading a run's numbers needs no torch
+    from torch import Tensor
 
 LN2 = math.log(2.0)
 
@@ -55,6 +57,6 @@ def psnr_db(mse: float | Tensor, data_range: float = 1.0) -> float | Tensor:
     >>> psnr_db(0.01)
     20.0
     """
-    if isinstance(mse, Tensor):
-        return 10 * torch.log10(data_range**2 / mse)
+    if not isinstance(mse, Real):  # a tensor
+        return 10 * (data_range**2 / mse).log10()
     return 10 * math.log10(data_range**2 / mse) if mse > 0 else math.inf

@@ -1,5 +1,29 @@
-"""Reports: one self-contained ``report.html`` per run or sweep, and the plots in it."""
+"""Reports: one self-contained ``report.html`` per run or sweep, and the plots in it.
 
-from .html import try_write_report as try_write_report
-from .html import write_report as write_report
-from .sweep_page import write_plots as write_plots
+The names load on first use (PEP 562), and each page imports matplotlib and torch only where
+it draws: the report of a finished run reads its pictures back (:mod:`vaebalance.runs.pictures`).
+"""
+
+# ruff: noqa: F401  (the names under TYPE_CHECKING are re-exports, loaded lazily)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+_LAZY = {"try_write_report": ".html", "write_report": ".html", "write_plots": ".sweep_page"}
+
+if TYPE_CHECKING:
+    from .html import try_write_report, write_report
+    from .sweep_page import write_plots
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

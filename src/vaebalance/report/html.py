@@ -17,8 +17,6 @@ from ..errors import UserError
 from ..runs import REPORT, RunDir
 from ..storage import atomic_write
 from ..sweeps.results import SWEEP_JSON
-from .run_page import run_context
-from .sweep_page import sweep_context
 
 TEMPLATES = Path(__file__).parent / "templates"
 log = logging.getLogger("vaebalance")
@@ -39,9 +37,14 @@ def write_report(path: str | Path, goal=None) -> Path:
             "target_mse, target_rate and min_active_units apply to sweeps",
             params=("target_mse", "target_rate", "min_active_units"),
         )
+    # Each page imports what it draws with only when it is the page asked for.
     if is_sweep:
+        from .sweep_page import sweep_context
+
         context = sweep_context(path, goal)
     elif RunDir(path).is_run():
+        from .run_page import run_context
+
         context = run_context(path)
     elif not path.is_dir():
         raise UserError(f"no such directory: {path}")

@@ -232,18 +232,6 @@ def factor_heatmap(mi: list[list[float]], entropy: list[float], names: list[str]
     return to_png(fig)
 
 
-def captured_factor(mi, entropy, names, floor: float = 0.05) -> dict[int, str]:
-    """For each latent dim, the factor it shares the largest share of information with
-    (``"pos_x (0.62)"``), where that share is at least ``floor``."""
-    out = {}
-    for j, row in enumerate(mi):
-        shares = [m / h if h > 0 else 0.0 for m, h in zip(row, entropy)]
-        k = int(np.argmax(shares))
-        if shares[k] >= floor:
-            out[j] = f"{names[k]} ({shares[k]:.2f})"
-    return out
-
-
 def _label(key: str) -> str:
     return key.rpartition(".")[2]
 

@@ -4,25 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 from ..errors import UserError
 from ..evaluation.diagnose import diagnose
-from ..runs import MODEL, RunDir, load_run
+from ..runs import HISTORY, MODEL, RunDir
+from ..runs.pictures import (
+    TRAVERSAL_VALUES,
+    cached_png,
+    file_digest,
+    is_image_shape,
+    read_cached,
+    traversal_dims,
+    write_cached,
+)
 from ..schema import Evaluation, RunMetrics
 from .cells import config_rows, data_uri, number
-from .pictures import (
-    TRAVERSAL_DIMS,
-    TRAVERSAL_VALUES,
-    is_image_shape,
-    reconstruction_png,
-    samples_png,
-    top_dims,
-    traversal_png,
-)
-from .plots import captured_factor, factor_heatmap, kl_bars, training_curves
 
-RECONSTRUCTED = 12  # test examples shown with their reconstructions
+# The charts and the model's pictures are read back from the run's pictures/ where they were
+# drawn before from the same inputs (vaebalance.runs.pictures): a report of a finished run
+# then imports neither matplotlib nor torch. Both are imported only where something is drawn.
 
 
 def run_context(path: Path) -> dict:
@@ -34,14 +33,14 @@ def run_context(path: Path) -> dict:
     if metrics is None:
         notes["metrics"] = "No metrics.json: the run has not finished (or was not evaluated)."
     kl = [float(v) for v in (metrics.kl_per_dim if metrics else None) or []]
-    pictures = _pictures(path, info, kl, notes)
+    pictures = _pictures(path, info, config, kl, notes)
     factor_map = None
     if pictures:
         pictures["dim_factor"] = {}  # filled below where the factors are known
     if metrics is not None and metrics.factor_mi_nats and metrics.factor_entropy_nats:
         mi, entropy = metrics.factor_mi_nats, metrics.factor_entropy_nats
         names = metrics.factor_names or [f"factor_{k}" for k in range(len(entropy))]
-        factor_map = data_uri(factor_heatmap(mi, entropy, names))
+        factor_map = data_uri(_chart(path, "factor_map", [mi, entropy, names]))
         if pictures:
             pictures["dim_factor"] = captured_factor(mi, entropy, names)
     return {
@@ -57,8 +56,8 @@ def run_context(path: Path) -> dict:
         "metric_notes": list(metric_notes(metrics).values()) if metrics else [],
         "other_data": _other_data_table(metrics, run.other_metrics()),
         "verdicts": [v.to_json() for v in diagnose(metrics, history, config)] if metrics else [],
-        "curves": data_uri(training_curves(history)) if history else None,
-        "kl_bars": data_uri(kl_bars(kl, pictures.get("dims", []))) if kl else None,
+        "curves": data_uri(_chart(path, "curves", [file_digest(path, HISTORY)])) if history else None,
+        "kl_bars": data_uri(_chart(path, "kl_bars", [kl, pictures.get("dims", [])])) if kl else None,
         "pictures": pictures,
         "factor_map": factor_map,
         "notes": notes,
@@ -135,8 +134,37 @@ def _dataset_text(d: dict) -> str:
     return text
 
 
-def _pictures(path: Path, info: dict, kl: list[float], notes: dict) -> dict:
-    """Reconstructions, prior samples and traversals as data URIs, or notes saying why not."""
+def _chart(path: Path, name: str, inputs: list) -> bytes:
+    """The chart ``name`` of the run (:mod:`.plots`, drawn from ``inputs``), kept in the run's
+    pictures/ and read back while its inputs are the same."""
+
+    def draw() -> bytes:
+        from . import plots
+
+        if name == "curves":
+            return plots.training_curves(RunDir(path).history())
+        if name == "kl_bars":
+            return plots.kl_bars(*inputs)
+        return plots.factor_heatmap(*inputs)
+
+    return cached_png(path, name, inputs, draw)
+
+
+def captured_factor(mi, entropy, names, floor: float = 0.05) -> dict[int, str]:
+    """For each latent dim, the factor it shares the largest share of information with
+    (``"pos_x (0.62)"``), where that share is at least ``floor``."""
+    out = {}
+    for j, row in enumerate(mi):
+        shares = [m / h if h > 0 else 0.0 for m, h in zip(row, entropy)]
+        k = max(range(len(shares)), key=shares.__getitem__)  # the first of equal shares
+        if shares[k] >= floor:
+            out[j] = f"{names[k]} ({shares[k]:.2f})"
+    return out
+
+
+def _pictures(path: Path, info: dict, config: dict, kl: list[float], notes: dict) -> dict:
+    """Reconstructions, prior samples and traversals as data URIs, or notes saying why not:
+    read back where they were drawn from the run as it is now, else drawn from the model."""
     shape = (info.get("dataset") or {}).get("shape") or []
     if not is_image_shape(shape):
         notes["pictures"] = (
@@ -147,37 +175,44 @@ def _pictures(path: Path, info: dict, kl: list[float], notes: dict) -> dict:
     if not (path / MODEL).is_file():
         notes["pictures"] = f"No {MODEL} yet: the pictures appear once training has finished."
         return {}
+    latent_dim = (config.get("model") or {}).get("latent_dim") or 0
+    dims = traversal_dims(kl, latent_dim)
+    drawn = read_cached(path, dims)
+    if drawn is None:
+        drawn = _draw(path, dims, notes)
+        if drawn is None:
+            return {}
+    out = {
+        "samples": data_uri(drawn.samples),
+        "traversals": data_uri(drawn.traversals),
+        "dims": dims,
+        "dim_kl": [(j, kl[j] if kl else None) for j in dims],
+        "values": [f"{v:g}" for v in TRAVERSAL_VALUES],
+        "base": drawn.base,
+    }
+    if drawn.reconstructions is not None:
+        out["reconstructions"] = data_uri(drawn.reconstructions)
+    return out
+
+
+def _draw(path: Path, dims: list[int], notes: dict):
+    """The model's pictures drawn from its weights (torch), kept for the next report."""
+    from ..runs import load_run
+    from ..runs.pictures import draw, shown_examples
+
     try:
         run = load_run(path)
     except UserError as e:
         notes["pictures"] = f"The model cannot be loaded, so there are no pictures: {e}"
-        return {}
-    model, likelihood = run.model, run.loss_fn.likelihood
-    invert = run.standardization.invert if run.standardization is not None else None
-    x = _test_examples(run, notes)
-    dims = top_dims(kl) if kl else list(range(min(TRAVERSAL_DIMS, model.latent_dim)))
-    with torch.no_grad():
-        base = model.encode(x[:1])[0][0] if x is not None else torch.zeros(model.latent_dim)
-    out = {
-        "samples": data_uri(samples_png(model, likelihood, invert=invert)),
-        "traversals": data_uri(traversal_png(model, likelihood, base, dims, invert)),
-        "dims": dims,
-        "dim_kl": [(j, kl[j] if kl else None) for j in dims],
-        "values": [f"{v:g}" for v in TRAVERSAL_VALUES.tolist()],
-        "base": "μ of the first test example" if x is not None else "z = 0",
-    }
-    if x is not None:
-        out["reconstructions"] = data_uri(reconstruction_png(model, likelihood, x, invert))
-    return out
-
-
-def _test_examples(run, notes: dict):
+        return None
     try:
-        data = run.dataset()
+        x = shown_examples(run.dataset())
     except (UserError, OSError) as e:
         notes["reconstructions"] = (
             f"Reconstructions are skipped because the run's data cannot be loaded: {e}. "
             "The traversals start from z = 0 instead."
         )
-        return None
-    return data.to_float(data.test[:RECONSTRUCTED])
+        x = None
+    drawn = draw(run, x, dims)
+    write_cached(path, dims, drawn)
+    return drawn

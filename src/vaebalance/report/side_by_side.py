@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
+from ..models.pictures import reconstruction_png, samples_png
 from ..runs import MODEL, RunDir, load_run
+from ..runs.pictures import is_image_shape
 from ..schema import SweepRow
 from .cells import data_uri
-from .pictures import is_image_shape, reconstruction_png, samples_png
 
 SHOWN_RUNS = 16  # more rows than this stop being a comparison
 EXAMPLES = 8

@@ -16,13 +16,13 @@ import torch
 
 from ..errors import UserError
 from ..models.imaging import prior_samples, reconstructions
+from ..models.pictures import grid_png
 from ..runs import load_run
 from ..schema import StudyRow
 from ..storage import atomic_write, read_json
 from ..sweeps.study import STUDY_JSON, read_study
 from .cells import data_uri, number
 from .html import render_template
-from .pictures import grid_png
 from .study_plots import versus_size
 from .study_tables import markdown_tables
 

@@ -12,6 +12,9 @@ Layout::
     standardization.safetensors  per-element mean and std, with ``data.standardize``
     tensorboard/        event files, when enabled
     report.html         written by ``vaebalance report``
+    pictures/           the report's pictures as PNG files, each named for what it was drawn
+                        from (:mod:`.pictures`): written at the end of training and by
+                        ``vaebalance report``, so that a report needs neither the model nor torch
 
 Every file goes through :mod:`vaebalance.storage` (atomic writes, nothing unpickled). Files
 written by an earlier version are upgraded as they are read (:mod:`.migrate`).
@@ -21,12 +24,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..data import Standardization
 from ..errors import UserError
 from ..schema import EpochRecord, Evaluation, RunMetrics
 from ..storage import read_csv, read_json, read_tensors, write_json
 from .migrate import upgrade_config, upgrade_metrics
+
+if TYPE_CHECKING:
+    from ..data import Standardization
 
 CONFIG, RUN, MODEL, HISTORY, METRICS, REPORT = (
     "config.json",
@@ -40,6 +46,7 @@ STANDARDIZATION = "standardization.safetensors"
 OTHER_METRICS = "metrics-{}.json"  # one per other dataset the run was evaluated on
 CHECKPOINT_DIR = "checkpoint"
 TENSORBOARD_DIR = "tensorboard"
+PICTURES_DIR = "pictures"
 
 
 class RunDir:
@@ -94,6 +101,8 @@ class RunDir:
 
     def standardization(self, shape: tuple[int, ...]) -> Standardization | None:
         """The standardization the run was trained with, or None if it had none."""
+        from ..data import Standardization  # torch: only where the model is loaded
+
         path = self / STANDARDIZATION
         if not path.is_file():
             return None

@@ -11,7 +11,7 @@ is evaluated again.
 
 from __future__ import annotations
 
-from ..objective import likelihoods
+from ..objective.components import LIKELIHOODS
 from ..schema import RunMetrics
 
 # The target parameter of each controller and the moving average it is compared with.
@@ -32,8 +32,8 @@ def upgrade_metrics(metrics: RunMetrics) -> RunMetrics:
     if metrics.target_status is None:
         status = _target_status(metrics.balancer_state, metrics.target_met)
         metrics = metrics.replace(target_status=status)
-    if metrics.decoder_scale_kind is None and metrics.likelihood in likelihoods.names():
-        kind = likelihoods.get(metrics.likelihood).scale_kind
+    if metrics.decoder_scale_kind is None and metrics.likelihood in LIKELIHOODS.names():
+        kind = LIKELIHOODS.create(metrics.likelihood).scale_kind  # imports torch: 0.1 runs only
         metrics = metrics.replace(decoder_scale_kind=kind)
     return metrics
 

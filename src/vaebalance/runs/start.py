@@ -28,6 +28,7 @@ from .finish import final_metrics
 from .layout import CONFIG, HISTORY, MODEL, RUN, STANDARDIZATION, TENSORBOARD_DIR, RunDir
 from .load import run_dataset
 from .newdir import default_run_dir, make_run_dir
+from .pictures import cache_pictures
 
 log = logging.getLogger("vaebalance")
 
@@ -242,6 +243,7 @@ def _fit(run: RunDir, trainer: Trainer) -> RunMetrics | None:
         for tracker in trackers:
             tracker.close()
     run.update_info(status="finished", error=None)
+    cache_pictures(run.path, trainer.data)  # so that a report needs neither model nor torch
     return metrics
 
 

@@ -1,4 +1,13 @@
-"""Sweeps: grids of runs over any config fields, their frontier, and which run to use."""
+"""Sweeps: grids of runs over any config fields, their frontier, and which run to use.
+
+Reading a sweep and recommending a run need no torch and load eagerly; running one loads on
+first use (PEP 562), so that ``vaebalance report`` starts fast.
+"""
+
+# ruff: noqa: F401  (the name under TYPE_CHECKING is a re-export, loaded lazily)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from .grid import expand as expand
 from .grid import parse_grid as parse_grid
@@ -7,4 +16,19 @@ from .recommend import Recommendation as Recommendation
 from .recommend import recommend as recommend
 from .results import Sweep as Sweep
 from .results import load_sweep as load_sweep
-from .sweep import run_sweep as run_sweep
+
+if TYPE_CHECKING:
+    from .sweep import run_sweep
+
+
+def __getattr__(name: str):
+    if name != "run_sweep":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .sweep import run_sweep
+
+    globals()[name] = run_sweep
+    return run_sweep
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "run_sweep"})

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from ...config import RunConfig
 from ...errors import UserError
-from ...objective import likelihoods
+from ...objective.components import LIKELIHOODS, likelihood_is_discrete
 from ...objective.units import psnr_db
 from ...schema import EpochRecord, RunMetrics
 
@@ -121,7 +121,8 @@ class Facts:
         params = dict(section) if isinstance(section, Mapping) else {}
         params.pop("name", None)
         try:
-            return likelihoods.get(self.likelihood, **params).scale_kind
+            # An instance (torch): only records older than metrics' decoder_scale_kind get here.
+            return LIKELIHOODS.create(self.likelihood, **params).scale_kind
         except (UserError, TypeError):  # no likelihood named, or an old or damaged config
             return None
 
@@ -129,7 +130,7 @@ class Facts:
         """Whether p(x|z) is a probability mass, so that −ELBO is a code length with a fixed
         zero; None where the likelihood is not known."""
         try:
-            return bool(likelihoods.REGISTRY.cls(self.likelihood).discrete)
+            return likelihood_is_discrete(self.likelihood)
         except (UserError, TypeError, KeyError):
             return None
 
@@ -151,7 +152,7 @@ class Facts:
         if self.scale_kind != "fixed":
             return beta
         sigma = number(self.metrics.decoder_scale) or number(
-            lookup(self.config, "likelihood.sigma") or likelihoods.parameters("gaussian")["sigma"]
+            lookup(self.config, "likelihood.sigma") or LIKELIHOODS.parameters("gaussian")["sigma"]
         )
         standardized = lookup(self.config, "data.standardize") is True  # σ, MSE in other units
         if self.likelihood != "gaussian" or not sigma or not self.mse or standardized:

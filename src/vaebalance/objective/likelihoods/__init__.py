@@ -4,7 +4,7 @@ summed over the K input elements (see :mod:`.base` for the interface)."""
 from __future__ import annotations
 
 from ...errors import check
-from ...registry import Registry
+from ..components import LIKELIHOODS
 from .base import LOG_SCALE_FLOOR as LOG_SCALE_FLOOR
 from .base import Convention as Convention
 from .base import Likelihood as Likelihood
@@ -18,7 +18,7 @@ from .scale import GaussianOptimalLikelihood as GaussianOptimalLikelihood
 from .scale import GaussianPerPixelLikelihood as GaussianPerPixelLikelihood
 from .scale import LaplaceLikelihood as LaplaceLikelihood
 
-REGISTRY = Registry("likelihood")
+REGISTRY = LIKELIHOODS
 for _cls in (
     BernoulliLikelihood,
     ContinuousBernoulliLikelihood,

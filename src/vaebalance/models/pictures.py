@@ -1,27 +1,22 @@
 """Pictures of a trained model as PNG bytes: reconstructions, prior samples, latent traversals.
 
 Pixels go straight to Pillow (no chart axes): small images such as 8×8 digits are enlarged
-with nearest-neighbour so each pixel stays a crisp square.
+with nearest-neighbour so each pixel stays a crisp square. Which examples, codes and dims a
+run's report shows is decided by :mod:`vaebalance.runs.pictures`, which also keeps the PNGs.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 import torch
 from PIL import Image
 from torch import Tensor
 
-from ..models.imaging import Invert, image_grid, in_data_units, prior_samples, reconstructions
+from .imaging import Invert, image_grid, in_data_units, prior_samples, reconstructions
 
 TARGET_WIDTH = 720  # px: a grid is enlarged by the whole factor that comes closest to this
-TRAVERSAL_VALUES = torch.linspace(-3, 3, 9)  # z_j in prior standard deviations
-TRAVERSAL_DIMS = 6
-
-
-def is_image_shape(shape) -> bool:
-    """(C, H, W) with one or three channels; anything else (tables, (D,)) has no picture."""
-    return len(shape) == 3 and shape[0] in (1, 3)
 
 
 def grid_png(images: Tensor, nrow: int) -> bytes:
@@ -51,16 +46,13 @@ def samples_png(model, likelihood, n: int = 32, seed: int = 0, invert: Invert = 
     return grid_png(prior_samples(model, likelihood, n, seed, invert), nrow=8)
 
 
-def top_dims(kl_per_dim: list[float], k: int = TRAVERSAL_DIMS) -> list[int]:
-    """The k dims with the largest KL (ties to the lower index): the ones the code uses most."""
-    order = sorted(range(len(kl_per_dim)), key=lambda j: (-kl_per_dim[j], j))
-    return order[:k]
-
-
 @torch.no_grad()
-def traversal_png(model, likelihood, base: Tensor, dims: list[int], invert: Invert = None) -> bytes:
-    """One row per dim j: decode the base code with z_j set to each of −3 … 3, others fixed."""
-    values = TRAVERSAL_VALUES
+def traversal_png(
+    model, likelihood, base: Tensor, dims: list[int], values: Sequence[float], invert: Invert = None
+) -> bytes:
+    """One row per dim j: decode the base code with z_j set to each of ``values`` (in prior
+    standard deviations), the others fixed."""
+    values = torch.tensor(list(values), dtype=torch.float32)
     z = base.reshape(1, -1).repeat(len(dims) * len(values), 1)
     for row, j in enumerate(dims):
         z[row * len(values) : (row + 1) * len(values), j] = values
