@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import importlib
 import json
 import pickle
 from pathlib import Path
@@ -18,9 +19,12 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "vaebalance"
 
 
 def _identifiers() -> set[str]:
-    """Names that are also config fields, component parameters or dataset fields: a string
-    equal to one of these is not necessarily a metric key."""
+    """Names that are also config fields, component parameters, dataset fields or functions a
+    package exports lazily (``evaluation.kl_per_dim``): a string equal to one of these is not
+    necessarily a metric key."""
     names = {n for n in dir(Dataset) if not n.startswith("_")}
+    for package in ("vaebalance", "vaebalance.evaluation", "vaebalance.objective"):
+        names |= set(getattr(importlib.import_module(package), "_LAZY", {}))
     cfg = config.RunConfig()
     for section in dataclasses.fields(cfg):
         names |= {f.name for f in dataclasses.fields(getattr(cfg, section.name))}
