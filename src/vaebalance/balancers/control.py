@@ -164,8 +164,8 @@ class ControlVAE(Balancer):
         e_prev = (self.log_kl_fast - log_target).clamp(-logpi.E_MAX, logpi.E_MAX)
         logpi.average(self.log_kl_fast, self.log_kl_slow, logpi.log_of(kl), first, h)
         total = self.context.total_steps if self.context is not None else None
-        coming = logpi.closing(self.log_kl_fast, self.log_kl_slow, h, log_target, stats.step,
-                               total)  # fmt: skip
+        left, coming = logpi.outlook(self.log_kl_fast, self.log_kl_slow, h, log_target,
+                                     stats.step, total, rise_above=True)  # fmt: skip
         if self.form == "paper":
             a = self.alpha
             self.kl_ma.copy_(torch.where(first, kl, a * self.kl_ma + (1 - a) * kl))
@@ -174,7 +174,7 @@ class ControlVAE(Balancer):
             ki = ki * torch.where(self.log_kl_fast > log_target, self.speedup, 1.0)
             lo, hi = logpi.bounds(self.beta_min, self.beta_max)
             e = (self.log_kl_fast - log_target).clamp(-logpi.E_MAX, logpi.E_MAX)
-            logpi.step(self.integral, self.log_kl_fast, log_target, ki, coming, lo, hi, kp,
+            logpi.step(self.integral, self.log_kl_fast, log_target, ki, left, lo, hi, kp,
                        torch.where(first, e, e_prev))  # fmt: skip
             pinned = (self.integral <= lo) | (self.integral >= hi)
             self.kl_ma.copy_(torch.exp(self.log_kl_fast))

@@ -108,10 +108,10 @@ class GECO(Balancer):
         self.mse_avg.copy_(torch.where(first, mse, 0.99 * self.mse_avg + 0.01 * mse))
         log_target = math.log(self.target_mse)
         total = self.context.total_steps if self.context is not None else None
-        coming = logpi.closing(self.log_mse_fast, self.log_mse_slow, h, log_target, stats.step,
-                               total)  # fmt: skip
+        left, coming = logpi.outlook(self.log_mse_fast, self.log_mse_slow, h, log_target,
+                                     stats.step, total, rise_above=False)  # fmt: skip
         eta = self.step_size() * torch.where(self.log_mse_fast < log_target, self.speedup, 1.0)
-        c, pinned = logpi.step(self.log_lambda, self.log_mse_fast, log_target, eta, coming,
+        c, pinned = logpi.step(self.log_lambda, self.log_mse_fast, log_target, eta, left,
                                self._log_min, self._log_max)  # fmt: skip
         self.constraint.copy_(c)
         self.at_clamp_steps.copy_(torch.where(pinned, self.at_clamp_steps + 1, 0))
