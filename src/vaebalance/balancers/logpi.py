@@ -27,19 +27,28 @@ Why these choices (the maths behind the defaults):
   and a network gives up information faster than it learns it, so that side also answers
   faster. ki × 4 on that side cuts the lag error by 4.
 - **Waiting while the model closes the gap itself.** Early in a run the error is large because
-  the network is untrained, not because β is wrong; integrating it winds the multiplier to a
-  bound and the model then overshoots for hundreds of steps. So the step is skipped while the
-  error shrinks fast enough to close within half the remaining run, leaving the other half to
-  settle: ``e·ė < 0 and |e| < ½(T − t)·|ė|`` (the slope ė = d log x̂/dt from a 20- and a
-  100-step moving average of log x, whose difference is ė·80 on a linear trend; 500 steps
-  stand for ½(T − t) when T is unknown). Near the end of the run the horizon shrinks and the
-  controller always acts. This is the conditional integration of process control: a
-  derivative action that acts only when it helps.
+  the network is untrained, not because β is wrong; integrating it winds the multiplier down
+  while lowering it cannot help (the MSE is learning-limited), and it must then climb back
+  for the rest of the run. So the integral acts on the gap *left after a wait* at the present
+  pace (:func:`outlook`): ``left = g + ė·w`` while the gap g closes, 0 once the model would
+  close it within the wait w = ½·(0.9·T − t) (the last tenth of the run is kept for the
+  controller to settle; 500 steps stand for the wait when T is unknown). ``left`` is
+  continuous: a projection that falls short by 1% of the gap moves β 1% as much as the gap, where an
+  on/off wait integrated the whole clamped gap whenever the slope's noise flipped it. The
+  slope ė = d log x̂/dt comes from a 20- and a 100-step moving average of log x, whose
+  difference is ė·80 on a linear trend. This is the conditional integration of process
+  control: a derivative action that acts only when it helps.
+- **Anticipating the model's drift.** Where β must rise and the gap still widens (GECO: MSE
+  below target and falling; ControlVAE: KL above target and growing), the widening is the
+  model's own learning, which goes on: the integral acts on the gap one slope window (5h =
+  100 steps) ahead, ``g + ė·5h``, so β climbs back from an undershoot at the pace the model
+  drifts. On the other side a widening gap is the lagged answer to the controller's own rise
+  of β, which stops by itself, and counts as it is.
 
 Out of reach ("infeasible") needs both, for :meth:`Balancer.patience` consecutive steps (a
 tenth of the run, ≥ 20): the multiplier pinned at a bound, and the error not shrinking — not
-closing on its own by the rule above (an error that shrinks too slowly to close within half
-the remaining run has, for this run, stopped shrinking). The first transient (a multiplier
+closing on its own by the rule above (an error that shrinks too slowly to close within the
+wait has, for this run, stopped shrinking). The first transient (a multiplier
 that reached a bound on its way, an error still falling) never counts.
 """
 
