@@ -102,7 +102,8 @@ def outlook(fast, slow, h, log_target, step_index, total_steps, rise_above: bool
     """(left, coming): the error the integral acts on, and whether the gap closes on its own.
 
     With gap g = log x̂ − log target, slope ė (:func:`slope_of`) and the wait
-    w = :data:`WAIT`·(T − t) (:data:`WAIT_UNKNOWN` steps when T is unknown):
+    w = :data:`WAIT`·((1 − :data:`SETTLE`)·T − t), ≥ 0 (:data:`WAIT_UNKNOWN` steps when T is
+    unknown):
 
     - the gap closes (g·ė < 0): ``left = g + ė·w``, what would remain after the wait at the
       present pace, or 0 once that reaches the target (``coming``: |g| < w·|ė|);
@@ -112,8 +113,8 @@ def outlook(fast, slow, h, log_target, step_index, total_steps, rise_above: bool
     - it widens on the other side: ``left = g``. There it is the lagged answer to the
       controller's own last rise of β, which stops by itself.
 
-    ``left`` has the sign of g, is continuous in g and ė while the gap closes, and is g at
-    the end of the run."""
+    ``left`` has the sign of g, is continuous in g and ė while the gap closes, and is g there
+    in the last tenth of the run."""
     gap = fast - log_target
     slope = slope_of(fast, slow, h)
     if total_steps:
