@@ -9,7 +9,8 @@ target given. "Reached" is the controlled quantity's training mean over the last
 report the balancer's own 100-step moving average at the end instead, and no step. Writes a markdown table and JSON under bench/results/.
 
     PYTHONPATH=src .venv/bin/python bench/controllers.py [--data digits fashion-mnist]
-        [--epochs 100] [--jobs 1] [--set balancer.kp=0.1 ...]
+        [--epochs 100] [--jobs 1] [--only geco] [--mse-factors 0.5 0.6]
+        [--kl-factors 0.25] [--set balancer.kp=0.1 ...]
 
 Digits (the default MLP, 100 epochs = 2500 steps, one thread): ~2.5 minutes for all nine runs.
 """
@@ -78,8 +79,9 @@ def one_case(case: dict) -> dict:
 
 def cases(data: str, base: dict, args) -> list[dict]:
     extra = list(args.set)
-    geco = [("geco", "mse", "mse_per_element", f, f * base["mse"]) for f in MSE_FACTORS]
-    ctrl = [("control", "kl", "rate_nats", f, f * base["rate"]) for f in KL_FACTORS]
+    mse_factors, kl_factors = args.mse_factors or MSE_FACTORS, args.kl_factors or KL_FACTORS
+    geco = [("geco", "mse", "mse_per_element", f, f * base["mse"]) for f in mse_factors]
+    ctrl = [("control", "kl", "rate_nats", f, f * base["rate"]) for f in kl_factors]
     out = []
     for name, what, key, factor, target in geco + ctrl:
         if args.only and name != args.only:
@@ -117,6 +119,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3000, help="fashion-mnist: steps per run")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--only", choices=["geco", "control"])
+    parser.add_argument("--mse-factors", type=float, nargs="+", help="GECO's targets × MSE₁")
+    parser.add_argument("--kl-factors", type=float, nargs="+", help="ControlVAE's targets × R₁")
     parser.add_argument("--set", nargs="*", default=[], help="extra overrides for every run")
     parser.add_argument("--name", default="controllers", help="results file stem")
     args = parser.parse_args()

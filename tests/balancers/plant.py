@@ -7,6 +7,9 @@ reconstructs badly whatever β is). Its steady values are power laws with a floo
 reaches a target is known exactly:
 
     steady(β) = floor + scale · β^elasticity      (elasticity > 0: MSE; < 0: KL)
+
+With ``floor_power`` > 0 the floor itself falls through the run, floor·(1 + t/floor_t0)^−p:
+what an autoencoder (β → 0) reaches by step t. Early on no β closes the gap; only learning does.
 """
 
 from __future__ import annotations
@@ -29,9 +32,12 @@ class Plant:
     learning: float = 3.0
     learn_steps: float = 200.0
     noise: float = 0.05
+    floor_power: float = 0.0
+    floor_t0: float = 100.0
 
-    def steady(self, beta: float) -> float:
-        return self.floor + self.scale * beta**self.elasticity
+    def steady(self, beta: float, t: float = 0.0) -> float:
+        floor = self.floor * (1 + t / self.floor_t0) ** -self.floor_power
+        return floor + self.scale * beta**self.elasticity
 
     def beta_for(self, target: float) -> float:
         """The β whose steady value is ``target`` (the exact answer a controller should find)."""
@@ -56,7 +62,7 @@ def drive(balancer, plant: Plant, steps: int, measure: str, seed: int = 0, on_st
         if on_step is not None:
             on_step(t, balancer)
         learning = 1 + plant.learning * math.exp(-(t + 1) / plant.learn_steps)
-        goal = plant.steady(beta) * learning
+        goal = plant.steady(beta, t + 1) * learning
         value += (goal - value) / plant.lag
     return measured, betas
 

@@ -25,8 +25,11 @@ def test_update_rule_by_hand(stats):
     slow = 0.8 * math.log(0.3) + 0.2 * math.log(0.15)
     assert (math.log(0.15) - slow) / 4 < 0  # the slope that held the step
     assert step(g, stats, 0.05) == pytest.approx(math.exp(-0.1))
-    # below target and still falling: away from the target → s·η·C with C = log ½
-    assert g.report()["lambda"] == pytest.approx(math.exp(0.1 + 2 * 0.1 * math.log(0.5)))
+    # below target (β must rise) and still falling: the gap one slope window (5 steps) ahead,
+    # s·η·clamp(log ½ + 5·ė, −1, 1)
+    slow = 0.8 * slow + 0.2 * math.log(0.05)
+    ahead = math.log(0.5) + 5 * (math.log(0.05) - slow) / 4
+    assert g.report()["lambda"] == pytest.approx(math.exp(0.1 + 2 * 0.1 * max(-1, ahead)))
     r = g.report()
     assert r["constraint_ma"] == pytest.approx(math.log(0.5))
     assert r["mse_ma"] == pytest.approx(0.99 * (0.99 * 0.3 + 0.01 * 0.15) + 0.01 * 0.05)

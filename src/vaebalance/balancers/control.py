@@ -26,12 +26,14 @@ class ControlVAE(Balancer):
     ``form="log"`` (the default) runs the controller of :mod:`vaebalance.balancers.logpi` on
     log β with the relative error e = clamp(log(KL̂ / target), −1, 1)::
 
-        log β ← clamp(log β + s·ki·e_t + kp·(e_t − e_{t−1}), log β_min, log β_max)
+        log β ← clamp(log β + s·ki·clamp(L_t, −1, 1) + kp·(e_t − e_{t−1}), log β_min, log β_max)
 
     from β_0 = 1, β ∈ [1e-4, 1e4], ki = 0.02 (× 5000/T for runs of T > 5000 steps), s = speedup
     = 4 while the KL is above target (β rising) else 1, kp = 0, KL̂ a 20-step moving average of
-    log KL (α = 0.95); the integral step is skipped while the KL closes on the target on its
-    own within half the remaining run. Unitless gains reach a 3-nat and a 300-nat target
+    log KL (α = 0.95); the integral acts on the error left after a wait: e + ė·w while the KL
+    closes on the target at slope ė (0 once it would get there within w = ½·(0.9·T − t)),
+    e + ė·100 while it is above target and still growing (the model's drift, which goes on)
+    (:func:`vaebalance.balancers.logpi.outlook`). Unitless gains reach a 3-nat and a 300-nat target
     alike, and β above 1 is in range: targets below the β = 1 rate are reachable by default.
 
     ``form="paper"`` is the paper's rule, ``β_t = kp·σ(−e_t) − ki·Σ_{s≤t} e_s + β_min`` clamped
@@ -164,8 +166,8 @@ class ControlVAE(Balancer):
         e_prev = (self.log_kl_fast - log_target).clamp(-logpi.E_MAX, logpi.E_MAX)
         logpi.average(self.log_kl_fast, self.log_kl_slow, logpi.log_of(kl), first, h)
         total = self.context.total_steps if self.context is not None else None
-        coming = logpi.closing(self.log_kl_fast, self.log_kl_slow, h, log_target, stats.step,
-                               total)  # fmt: skip
+        left, coming = logpi.outlook(self.log_kl_fast, self.log_kl_slow, h, log_target,
+                                     stats.step, total, rise_above=True)  # fmt: skip
         if self.form == "paper":
             a = self.alpha
             self.kl_ma.copy_(torch.where(first, kl, a * self.kl_ma + (1 - a) * kl))
@@ -174,7 +176,7 @@ class ControlVAE(Balancer):
             ki = ki * torch.where(self.log_kl_fast > log_target, self.speedup, 1.0)
             lo, hi = logpi.bounds(self.beta_min, self.beta_max)
             e = (self.log_kl_fast - log_target).clamp(-logpi.E_MAX, logpi.E_MAX)
-            logpi.step(self.integral, self.log_kl_fast, log_target, ki, coming, lo, hi, kp,
+            logpi.step(self.integral, self.log_kl_fast, log_target, ki, left, lo, hi, kp,
                        torch.where(first, e, e_prev))  # fmt: skip
             pinned = (self.integral <= lo) | (self.integral >= hi)
             self.kl_ma.copy_(torch.exp(self.log_kl_fast))

@@ -24,13 +24,19 @@ class GECO(Balancer):
 
         m_t   = α·m_{t−1} + (1 − α)·log mse_t           (m_1 = log mse_1; α = 0.95)
         C_t   = clamp(m_t − log target, −1, 1)           (dimensionless: one η fits any scale)
-        log λ ← clamp(log λ + η·s·C_t, log λ_min, log λ_max),  s = speedup if C_t < 0 else 1
+        L_t   = C_t + ė·w  while the MSE falls towards the target (0 once it would get there
+                               within the wait w = ½·(0.9·T − t)),
+                C_t + ė·100  while it is below target and still falling, else C_t
+        log λ ← clamp(log λ + η·s·clamp(L_t, −1, 1), log λ_min, log λ_max),
+                s = speedup if C_t < 0 else 1
 
     This is Algorithm 1 — a multiplicative λ driven by a moving average of the constraint —
     with the constraint measured as a log ratio (symmetric, unitless, ≈ mse/target − 1 near the
-    target), and with the step skipped while the MSE approaches the target fast enough on its
-    own to arrive within half the remaining run (so λ does not wind up while the
-    network is still learning to reconstruct at all). :mod:`vaebalance.balancers.logpi`
+    target), and with the step acting only on the part of the gap the network will not close on
+    its own within the wait (ė = d log MSE/dt from the 20- and 100-step averages), so λ does
+    not wind up while the network is still learning to reconstruct at all; below the target
+    and still falling, the gap 100 steps ahead, so β climbs back at the pace the network
+    learns (:func:`vaebalance.balancers.logpi.outlook`). :mod:`vaebalance.balancers.logpi`
     derives these defaults: η = 0.02 (× 5000/T for runs of T > 5000 steps), λ ∈ [1e-4, 1e4],
     λ_0 = 1 as in the paper (β = 1, the ELBO). The step uses λ before its update (Algorithm 1).
     ``at_clamp_steps`` counts consecutive steps with λ pinned at a clamp; the target is
@@ -108,10 +114,10 @@ class GECO(Balancer):
         self.mse_avg.copy_(torch.where(first, mse, 0.99 * self.mse_avg + 0.01 * mse))
         log_target = math.log(self.target_mse)
         total = self.context.total_steps if self.context is not None else None
-        coming = logpi.closing(self.log_mse_fast, self.log_mse_slow, h, log_target, stats.step,
-                               total)  # fmt: skip
+        left, coming = logpi.outlook(self.log_mse_fast, self.log_mse_slow, h, log_target,
+                                     stats.step, total, rise_above=False)  # fmt: skip
         eta = self.step_size() * torch.where(self.log_mse_fast < log_target, self.speedup, 1.0)
-        c, pinned = logpi.step(self.log_lambda, self.log_mse_fast, log_target, eta, coming,
+        c, pinned = logpi.step(self.log_lambda, self.log_mse_fast, log_target, eta, left,
                                self._log_min, self._log_max)  # fmt: skip
         self.constraint.copy_(c)
         self.at_clamp_steps.copy_(torch.where(pinned, self.at_clamp_steps + 1, 0))

@@ -27,19 +27,28 @@ Why these choices (the maths behind the defaults):
   and a network gives up information faster than it learns it, so that side also answers
   faster. ki × 4 on that side cuts the lag error by 4.
 - **Waiting while the model closes the gap itself.** Early in a run the error is large because
-  the network is untrained, not because β is wrong; integrating it winds the multiplier to a
-  bound and the model then overshoots for hundreds of steps. So the step is skipped while the
-  error shrinks fast enough to close within half the remaining run, leaving the other half to
-  settle: ``e·ė < 0 and |e| < ½(T − t)·|ė|`` (the slope ė = d log x̂/dt from a 20- and a
-  100-step moving average of log x, whose difference is ė·80 on a linear trend; 500 steps
-  stand for ½(T − t) when T is unknown). Near the end of the run the horizon shrinks and the
-  controller always acts. This is the conditional integration of process control: a
-  derivative action that acts only when it helps.
+  the network is untrained, not because β is wrong; integrating it winds the multiplier down
+  while lowering it cannot help (the MSE is learning-limited), and it must then climb back
+  for the rest of the run. So the integral acts on the gap *left after a wait* at the present
+  pace (:func:`outlook`): ``left = g + ė·w`` while the gap g closes, 0 once the model would
+  close it within the wait w = ½·(0.9·T − t) (the last tenth of the run is kept for the
+  controller to settle; 500 steps stand for the wait when T is unknown). ``left`` is
+  continuous: a projection that falls short by 1% of the gap moves β 1% as much as the gap, where an
+  on/off wait integrated the whole clamped gap whenever the slope's noise flipped it. The
+  slope ė = d log x̂/dt comes from a 20- and a 100-step moving average of log x, whose
+  difference is ė·80 on a linear trend. This is the conditional integration of process
+  control: a derivative action that acts only when it helps.
+- **Anticipating the model's drift.** Where β must rise and the gap still widens (GECO: MSE
+  below target and falling; ControlVAE: KL above target and growing), the widening is the
+  model's own learning, which goes on: the integral acts on the gap one slope window (5h =
+  100 steps) ahead, ``g + ė·5h``, so β climbs back from an undershoot at the pace the model
+  drifts. On the other side a widening gap is the lagged answer to the controller's own rise
+  of β, which stops by itself, and counts as it is.
 
 Out of reach ("infeasible") needs both, for :meth:`Balancer.patience` consecutive steps (a
 tenth of the run, ≥ 20): the multiplier pinned at a bound, and the error not shrinking — not
-closing on its own by the rule above (an error that shrinks too slowly to close within half
-the remaining run has, for this run, stopped shrinking). The first transient (a multiplier
+closing on its own by the rule above (an error that shrinks too slowly to close within the
+wait has, for this run, stopped shrinking). The first transient (a multiplier
 that reached a bound on its way, an error still falling) never counts.
 """
 
@@ -58,6 +67,7 @@ FAST = 20  # default horizon (steps) of the measurement's moving average, α = 1
 SLOW_OVER_FAST = 5  # the second average, for the slope, is five times slower
 WAIT = 0.5  # the fraction of the remaining run the model may take to close the gap itself
 WAIT_UNKNOWN = 500  # the wait in steps when the run's length is unknown
+SETTLE = 0.1  # the last fraction of the run, kept for the controller to settle
 
 
 def default_ki(total_steps: int | None) -> float:
@@ -82,26 +92,51 @@ def average(fast: Tensor, slow: Tensor, log_x: Tensor, first: Tensor, h: float) 
         buf.copy_(torch.where(first, log_x, a * buf + (1 - a) * log_x))
 
 
-def closing(fast, slow, h, log_target, step_index, total_steps) -> Tensor:
-    """Whether the gap log x̂ − log target closes on its own, fast enough: the slope ė of log x
-    (from the h- and 5h-step averages, whose difference is ė·4h on a linear trend) points to
-    the target and would get there within a :data:`WAIT` of the remaining run."""
+def slope_of(fast: Tensor, slow: Tensor, h: float) -> Tensor:
+    """ė = d log x/dt per step, from the h- and 5h-step averages of log x, whose difference is
+    ė·4h on a linear trend."""
+    return (fast - slow) / ((SLOW_OVER_FAST - 1) * h)
+
+
+def outlook(fast, slow, h, log_target, step_index, total_steps, rise_above: bool):
+    """(left, coming): the error the integral acts on, and whether the gap closes on its own.
+
+    With gap g = log x̂ − log target, slope ė (:func:`slope_of`) and the wait
+    w = :data:`WAIT`·((1 − :data:`SETTLE`)·T − t), ≥ 0 (:data:`WAIT_UNKNOWN` steps when T is
+    unknown):
+
+    - the gap closes (g·ė < 0): ``left = g + ė·w``, what would remain after the wait at the
+      present pace, or 0 once that reaches the target (``coming``: |g| < w·|ė|);
+    - the gap widens on the side where β must rise (g > 0 when ``rise_above``, ControlVAE;
+      g < 0 otherwise, GECO): ``left = g + ė·5h``, the gap one slope window ahead. There the
+      widening is the model's own learning, which goes on;
+    - it widens on the other side: ``left = g``. There it is the lagged answer to the
+      controller's own last rise of β, which stops by itself.
+
+    ``left`` has the sign of g, is continuous in g and ė while the gap closes, and is g there
+    in the last tenth of the run."""
     gap = fast - log_target
-    slope = (fast - slow) / ((SLOW_OVER_FAST - 1) * h)
+    slope = slope_of(fast, slow, h)
     if total_steps:
-        wait = (WAIT * (total_steps - step_index).clamp(min=0)).to(gap)
+        wait = (WAIT * ((1 - SETTLE) * total_steps - step_index).clamp(min=0)).to(gap)
     else:
-        wait = WAIT_UNKNOWN
-    return (gap * slope < 0) & (gap.abs() < wait * slope.abs())
+        wait = torch.full_like(gap, float(WAIT_UNKNOWN))
+    towards = gap * slope < 0
+    coming = towards & (gap.abs() < wait * slope.abs())
+    rising = gap > 0 if rise_above else gap < 0
+    window = torch.where(rising, SLOW_OVER_FAST * h, 0.0).to(gap)
+    ahead = gap + slope * torch.where(towards, wait, window)
+    left = torch.where(coming, torch.zeros_like(gap), ahead)
+    return left, coming
 
 
-def step(u, fast, log_target, ki, coming, lo, hi, kp=0.0, e_prev=None):
+def step(u, fast, log_target, ki, left, lo, hi, kp=0.0, e_prev=None):
     """One step of the multiplier ``u`` (log λ for GECO, log β for ControlVAE), in place:
-    ``u ← clamp(u + ki·e + kp·(e − e_prev), lo, hi)`` with e = clamp(log x̂ − log target, ±1),
-    the integral part skipped while the gap is ``coming`` (closing on its own). Returns
-    (e, pinned): pinned when the unclamped value leaves [lo, hi] or sits on a bound."""
+    ``u ← clamp(u + ki·clamp(left, ±1) + kp·(e − e_prev), lo, hi)`` with ``left`` the error
+    of :func:`outlook` and e = clamp(log x̂ − log target, ±1). Returns (e, pinned): pinned when
+    the unclamped value leaves [lo, hi] or sits on a bound."""
     e = (fast - log_target).clamp(-E_MAX, E_MAX)
-    raw = u + torch.where(coming, torch.zeros_like(e), ki * e)
+    raw = u + ki * left.clamp(-E_MAX, E_MAX)
     if kp and e_prev is not None:
         raw = raw + kp * (e - e_prev)
     u.copy_(raw.clamp(lo, hi))
