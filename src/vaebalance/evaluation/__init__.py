@@ -12,8 +12,9 @@ fast); the measurements, which need torch, load on first use (PEP 562).
 # ruff: noqa: F401  (the names under TYPE_CHECKING are re-exports, loaded lazily)
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from .._lazy import exports
 
 # Importing the function after its package keeps ``evaluation.diagnose`` the function.
 from .diagnose import Verdict as Verdict
@@ -51,15 +52,4 @@ if TYPE_CHECKING:
     from .reconstruction import reconstruction_error
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-    # Overwrite: importing a submodule binds its name here (``diagnose_model`` the module),
-    # and the public name is the function.
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = exports(globals(), _LAZY)

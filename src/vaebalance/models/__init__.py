@@ -12,9 +12,9 @@ on first use (PEP 562), so that reading a run's config does not import torch.
 # ruff: noqa: F401  (the names under TYPE_CHECKING are re-exports, loaded lazily)
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from .._lazy import exports
 from .config import ARCHITECTURES as ARCHITECTURES
 from .config import DECODERS as DECODERS
 from .config import ModelConfig as ModelConfig
@@ -28,13 +28,4 @@ if TYPE_CHECKING:
     from .vae import VAE
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = exports(globals(), _LAZY)

@@ -7,8 +7,9 @@ that need torch load on first use (PEP 562), so ``vaebalance explain`` starts fa
 # ruff: noqa: F401  (the names under TYPE_CHECKING are re-exports, loaded lazily)
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from .._lazy import exports
 
 # Eager and torch-free. Importing the function after its module also keeps the attribute
 # ``objective.explain`` the function (as before), not the submodule of the same name.
@@ -33,13 +34,4 @@ if TYPE_CHECKING:
     from .loss_explain import LossExplanation, explain_loss, load_loss_function
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = exports(globals(), _LAZY)

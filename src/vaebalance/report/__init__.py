@@ -7,8 +7,9 @@ it draws: the report of a finished run reads its pictures back (:mod:`vaebalance
 # ruff: noqa: F401  (the names under TYPE_CHECKING are re-exports, loaded lazily)
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from .._lazy import exports
 
 _LAZY = {"try_write_report": ".html", "write_report": ".html", "write_plots": ".sweep_page"}
 
@@ -17,13 +18,4 @@ if TYPE_CHECKING:
     from .sweep_page import write_plots
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = exports(globals(), _LAZY)

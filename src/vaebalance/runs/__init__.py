@@ -12,9 +12,9 @@ model loads on first use (PEP 562).
 # ruff: noqa: F401  (the names under TYPE_CHECKING are re-exports, loaded lazily)
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from .._lazy import exports
 from .layout import CHECKPOINT_DIR as CHECKPOINT_DIR
 from .layout import CONFIG as CONFIG
 from .layout import HISTORY as HISTORY
@@ -41,13 +41,4 @@ if TYPE_CHECKING:
     from .start import RunInterrupted, resume, train
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = exports(globals(), _LAZY)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .._lazy import exports
 from .grid import expand as expand
 from .grid import parse_grid as parse_grid
 from .recommend import Goal as Goal
@@ -21,14 +22,4 @@ if TYPE_CHECKING:
     from .sweep import run_sweep
 
 
-def __getattr__(name: str):
-    if name != "run_sweep":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from .sweep import run_sweep
-
-    globals()[name] = run_sweep
-    return run_sweep
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), "run_sweep"})
+__getattr__, __dir__ = exports(globals(), {"run_sweep": ".sweep"})
